@@ -1,0 +1,22 @@
+"""Choosing the torch device from the config value ``auto``, ``cpu`` or ``cuda``."""
+
+import torch
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+def resolve_device(choice="auto"):
+    """Return the ``torch.device`` for a config value; ``cuda`` without a GPU is an error, not a fallback."""
+    if choice not in DEVICE_CHOICES:
+        raise ValueError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {choice!r}")
+    if choice == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device: cuda was configured but torch sees no CUDA GPU on this machine")
+    if choice == "auto":
+        choice = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(choice)
+
+
+def seed_everything(seed):
+    """Seed torch and make CPU results bit-identical for a fixed seed."""
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True, warn_only=True)

@@ -1,0 +1,110 @@
+"""Reading and writing GeoTIFFs with validation and atomic replacement.
+
+Every output is written next to its final path and renamed into place only when complete, so an
+interrupted job never leaves a file that looks finished.
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from rasterio.errors import RasterioIOError
+from rasterio.windows import Window
+
+from . import IGNORE_LABEL
+from .errors import InputError
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def open_raster(path):
+    """Open a raster for reading, turning GDAL's errors into an :class:`InputError`."""
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as err:
+        reason = "does not exist" if not Path(path).exists() else f"is not a readable raster ({err})"
+        raise InputError(path, reason) from None
+
+
+def check_band_count(path, found, expected):
+    if expected is not None and found != expected:
+        raise InputError(path, f"has {found} band(s), expected {expected}")
+
+
+def read_image(path, expected_bands=None, window=None):
+    """Read all bands as ``(bands, rows, cols)`` and the dataset profile."""
+    with open_raster(path) as src:
+        check_band_count(path, src.count, expected_bands)
+        try:
+            data = src.read(window=window)
+        except RasterioIOError as err:
+            raise InputError(path, f"cannot be decoded ({err})") from None
+        return data, src.profile
+
+
+def read_labels(path, shape=None):
+    """Read a single-band label raster; ``shape`` is the ``(rows, cols)`` it must have."""
+    with open_raster(path) as src:
+        check_band_count(path, src.count, 1)
+        if shape is not None and tuple(src.shape) != tuple(shape):
+            raise InputError(path, f"is {src.shape[0]}x{src.shape[1]} px, expected {shape[0]}x{shape[1]} px "
+                                   "(labels must be on the image grid)")
+        try:
+            return src.read(1)
+        except RasterioIOError as err:
+            raise InputError(path, f"cannot be decoded ({err})") from None
+
+
+def raster_shape(path):
+    with open_raster(path) as src:
+        return src.count, src.height, src.width
+
+
+def label_profile(profile, dtype="uint8", nodata=IGNORE_LABEL):
+    """Profile of a single-band label raster on the grid of ``profile``."""
+    out = {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
+    out.update(driver="GTiff", count=1, dtype=dtype, nodata=nodata, compress="deflate",
+               tiled=True, blockxsize=256, blockysize=256)
+    if out["width"] < 256 or out["height"] < 256:
+        out.update(tiled=False)
+        del out["blockxsize"], out["blockysize"]
+    return out
+
+
+def write_raster(path, data, profile):
+    """Write ``data`` (2-D or ``(bands, rows, cols)``) atomically with ``profile``."""
+    data = np.asarray(data)
+    if data.ndim == 2:
+        data = data[np.newaxis]
+    profile = dict(profile, count=data.shape[0], dtype=data.dtype.name)
+    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(data)
+
+
+def write_labels(path, labels, profile, nodata=IGNORE_LABEL):
+    """Write a label map on the grid of ``profile`` (uint8 when the labels fit, else int32)."""
+    labels = np.asarray(labels)
+    dtype = "uint8" if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255) else "int32"
+    write_raster(path, labels.astype(dtype, copy=False), label_profile(profile, dtype, nodata))
+
+
+def row_windows(height, width, rows_per_block):
+    """Full-width horizontal strips covering a raster, for bounded-memory passes."""
+    for row in range(0, height, rows_per_block):
+        yield Window(0, row, width, min(rows_per_block, height - row))
