@@ -108,3 +108,14 @@ def row_windows(height, width, rows_per_block):
     """Full-width horizontal strips covering a raster, for bounded-memory passes."""
     for row in range(0, height, rows_per_block):
         yield Window(0, row, width, min(rows_per_block, height - row))
+
+
+def read_scene(path, expected_bands=None):
+    """Read a prepared scene as float32 ``(bands, rows, cols)``, its valid-pixel mask and profile.
+
+    A pixel is valid when no band holds the raster's nodata value.
+    """
+    data, profile = read_image(path, expected_bands)
+    nodata = profile.get("nodata")
+    valid = np.ones(data.shape[1:], dtype=bool) if nodata is None else ~(data == nodata).any(axis=0)
+    return data.astype(np.float32, copy=False), valid, profile
