@@ -113,9 +113,10 @@ def row_windows(height, width, rows_per_block):
 def read_scene(path, expected_bands=None):
     """Read a prepared scene as float32 ``(bands, rows, cols)``, its valid-pixel mask and profile.
 
-    A pixel is valid when no band holds the raster's nodata value.
+    A pixel is no-data when every band holds the raster's nodata value (prepare_scene writes
+    no-data pixels that way), so a dark but valid pixel with one zero band stays valid.
     """
     data, profile = read_image(path, expected_bands)
     nodata = profile.get("nodata")
-    valid = np.ones(data.shape[1:], dtype=bool) if nodata is None else ~(data == nodata).any(axis=0)
+    valid = np.ones(data.shape[1:], dtype=bool) if nodata is None else ~(data == nodata).all(axis=0)
     return data.astype(np.float32, copy=False), valid, profile

@@ -1,0 +1,18 @@
+# Unsupervised segmentation of remote-sensing images: superpixel-guided FCN (Chen et al. 2022),
+# ISAgrSC2 iterative SAM with a CLIP-assisted classifier, and their baselines, as one cached DAG.
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/download.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/superpixel_fcn.smk"
+include: "workflow/rules/baselines.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+rule all:
+    input:
+        default_targets(),
+    default_target: True

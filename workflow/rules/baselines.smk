@@ -1,0 +1,31 @@
+def clusters_or_classes(value, dataset):
+    return value if value is not None else n_classes(dataset)
+
+
+rule baseline:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+    output:
+        labels="results/{dataset}/segmentations/{method}/{scene}.tif",
+        info="results/{dataset}/segmentations/{method}/{scene}.json",
+    wildcard_constraints:
+        method="kmeans|isodata",
+    params:
+        n_clusters=lambda w: clusters_or_classes(config["kmeans"]["n_clusters"], w.dataset),
+        kmeans=lambda w: {k: v for k, v in config["kmeans"].items() if k != "n_clusters"},
+        isodata=lambda w: {
+            **config["isodata"],
+            "desired_clusters": clusters_or_classes(config["isodata"]["desired_clusters"], w.dataset),
+        },
+        seed=config["seed"],
+    threads: rule_threads("baseline")
+    resources:
+        **rule_resources("baseline"),
+    log:
+        "logs/{dataset}/{method}/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/{method}/{scene}.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/baseline.py"

@@ -1,0 +1,68 @@
+import os
+import shutil
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+validate(config, "../schemas/config.schema.yaml")
+
+# Rule scripts import the study's package from the checkout, so no conda env has to install it.
+SRC_DIR = str(Path(workflow.basedir) / "src")
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p)
+
+
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9-]+",
+    scene=r"[^/]+",
+
+
+def dataset_config(dataset):
+    try:
+        return config["datasets"][dataset]
+    except KeyError:
+        raise ValueError(f"dataset {dataset!r} is not in the config (known: {', '.join(config['datasets'])})")
+
+
+def n_classes(dataset):
+    return len(dataset_config(dataset)["labels"]["classes"])
+
+
+def scenes(dataset):
+    """Scene names of a dataset, found in its unpacked source (so the DAG waits for the download)."""
+    root = checkpoints.download_dataset.get(dataset=dataset).output.root
+    cfg = dataset_config(dataset)
+    found = sorted(set(glob_wildcards(os.path.join(root, cfg["layout"]["image"])).scene))
+    found = [s for s in found if "/" not in s]
+    if "scenes" in cfg:
+        missing = sorted(set(cfg["scenes"]) - set(found))
+        if missing:
+            raise ValueError(f"dataset {dataset}: scenes {missing} are not in {root}")
+        found = cfg["scenes"]
+    if not found:
+        raise ValueError(f"dataset {dataset}: no file in {root} matches {cfg['layout']['image']}")
+    return found
+
+
+def uses_gpu():
+    """CUDA jobs ask the scheduler for a GPU; ``auto`` does so where this host has an NVIDIA driver."""
+    return config["device"] == "cuda" or (config["device"] == "auto" and shutil.which("nvidia-smi") is not None)
+
+
+def rule_resources(name):
+    """Resources of a rule from the config: its own entry over the defaults; gpus only for CUDA runs."""
+    merged = {**config["resources"]["default"], **config["resources"].get(name, {})}
+    merged.pop("threads")
+    gpus = merged.pop("gpus", 0)
+    if gpus and uses_gpu():
+        merged["gpu"] = gpus
+    return merged
+
+
+def rule_threads(name):
+    return config["resources"].get(name, {}).get("threads", config["resources"]["default"]["threads"])
+
+
+def default_targets():
+    return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]

@@ -1,0 +1,42 @@
+rule score_segmentation:
+    input:
+        labels="results/{dataset}/segmentations/{method}/{scene}.tif",
+        info="results/{dataset}/segmentations/{method}/{scene}.json",
+        truth="results/{dataset}/scenes/{scene}/label.tif",
+    output:
+        scores="results/{dataset}/scores/{method}/{scene}.json",
+    threads: rule_threads("score_segmentation")
+    resources:
+        **rule_resources("score_segmentation"),
+    log:
+        "logs/{dataset}/score_segmentation/{method}/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/score_segmentation/{method}/{scene}.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/score_segmentation.py"
+
+
+rule ami_table:
+    input:
+        scores=lambda w: expand(
+            "results/{dataset}/scores/{method}/{scene}.json",
+            dataset=w.dataset,
+            method=config["methods"],
+            scene=scenes(w.dataset),
+        ),
+    output:
+        table="results/{dataset}_ami.csv",
+        summary="results/{dataset}_summary.csv",
+    threads: rule_threads("ami_table")
+    resources:
+        **rule_resources("ami_table"),
+    log:
+        "logs/{dataset}/ami_table.log",
+    benchmark:
+        "benchmarks/{dataset}/ami_table.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/ami_table.py"

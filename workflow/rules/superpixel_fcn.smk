@@ -1,0 +1,55 @@
+def superpixel_band_indices(wildcards):
+    names = dataset_config(wildcards.dataset)["band_names"]
+    wanted = config["superpixels"]["bands"]
+    missing = [b for b in wanted if b not in names]
+    if missing:
+        raise ValueError(f"superpixels.bands {missing} are not bands of {wildcards.dataset} ({names})")
+    return [names.index(b) for b in wanted]
+
+
+rule superpixels:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+    output:
+        superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+    params:
+        bands=superpixel_band_indices,
+        scale=config["superpixels"]["scale"],
+        sigma=config["superpixels"]["sigma"],
+        min_size=config["superpixels"]["min_size"],
+        tile_size=config["superpixels"].get("tile_size"),
+    threads: rule_threads("superpixels")
+    resources:
+        **rule_resources("superpixels"),
+    log:
+        "logs/{dataset}/superpixels/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/superpixels/{scene}.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/superpixels.py"
+
+
+rule superpixel_fcn:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+    output:
+        labels="results/{dataset}/segmentations/superpixel_fcn/{scene}.tif",
+        info="results/{dataset}/segmentations/superpixel_fcn/{scene}.json",
+    params:
+        fcn=config["superpixel_fcn"],
+        device=config["device"],
+        seed=config["seed"],
+    threads: rule_threads("superpixel_fcn")
+    resources:
+        **rule_resources("superpixel_fcn"),
+    log:
+        "logs/{dataset}/superpixel_fcn/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/superpixel_fcn/{scene}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/superpixel_fcn.py"
