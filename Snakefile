@@ -4,6 +4,11 @@
 configfile: "config/config.yaml"
 
 
+wildcard_constraints:
+    dataset=r"[A-Za-z0-9-]+",
+    scene=r"[^/]+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/download.smk"
 include: "workflow/rules/prepare.smk"

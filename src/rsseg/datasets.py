@@ -18,19 +18,26 @@ from .raster import open_raster, read_image, write_labels, write_raster
 log = logging.getLogger(__name__)
 
 
+ARCHIVE_SUFFIXES = (".zip", ".whl", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
+
+
 def unpack(archive, dest):
     """Unpack a zip (wheels included) or tar archive into ``dest``, which appears only when complete.
 
-    Any other file is placed in ``dest`` as it is.
+    The format is read from the content; any other file is placed in ``dest`` as it is, unless its
+    name says it is an archive, which then must be damaged.
     """
     archive, dest = Path(archive), Path(dest)
+    is_zip, is_tar = zipfile.is_zipfile(archive), tarfile.is_tarfile(archive)
+    if not (is_zip or is_tar) and archive.name.lower().endswith(ARCHIVE_SUFFIXES):
+        raise InputError(archive, "is a damaged archive (neither a readable zip nor tar)")
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
     try:
-        if zipfile.is_zipfile(archive):
+        if is_zip:
             with zipfile.ZipFile(archive) as zf:
                 zf.extractall(tmp)
-        elif tarfile.is_tarfile(archive):
+        elif is_tar:
             with tarfile.open(archive) as tf:
                 tf.extractall(tmp, filter="data")
         else:

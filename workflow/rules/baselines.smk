@@ -1,7 +1,3 @@
-def clusters_or_classes(value, dataset):
-    return value if value is not None else n_classes(dataset)
-
-
 rule baseline:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",

@@ -8,14 +8,9 @@ min_version("9.0")
 
 validate(config, "../schemas/config.schema.yaml")
 
-# Rule scripts import the study's package from the checkout, so no conda env has to install it.
+# The scripts import the study's package from the checkout, so no conda env has to install it.
 SRC_DIR = str(Path(workflow.basedir) / "src")
-os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p)
-
-
-wildcard_constraints:
-    dataset=r"[A-Za-z0-9-]+",
-    scene=r"[^/]+",
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p))
 
 
 def dataset_config(dataset):
@@ -51,7 +46,7 @@ def uses_gpu():
 
 
 def rule_resources(name):
-    """Resources of a rule from the config: its own entry over the defaults; gpus only for CUDA runs."""
+    """Resources from the config, the entry of `name` over the defaults; gpus only for CUDA runs."""
     merged = {**config["resources"]["default"], **config["resources"].get(name, {})}
     merged.pop("threads")
     gpus = merged.pop("gpus", 0)
@@ -66,3 +61,25 @@ def rule_threads(name):
 
 def default_targets():
     return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]
+
+
+def raw_scene_files(wildcards):
+    root = checkpoints.download_dataset.get(dataset=wildcards.dataset).output.root
+    layout = dataset_config(wildcards.dataset)["layout"]
+    return {
+        "image": os.path.join(root, layout["image"].format(scene=wildcards.scene)),
+        "label": os.path.join(root, layout["label"].format(scene=wildcards.scene)),
+    }
+
+
+def superpixel_band_indices(wildcards):
+    names = dataset_config(wildcards.dataset)["band_names"]
+    wanted = config["superpixels"]["bands"]
+    missing = [b for b in wanted if b not in names]
+    if missing:
+        raise ValueError(f"superpixels.bands {missing} are not bands of {wildcards.dataset} ({names})")
+    return [names.index(b) for b in wanted]
+
+
+def clusters_or_classes(value, dataset):
+    return value if value is not None else n_classes(dataset)

@@ -1,12 +1,3 @@
-def raw_scene_files(wildcards):
-    root = checkpoints.download_dataset.get(dataset=wildcards.dataset).output.root
-    layout = dataset_config(wildcards.dataset)["layout"]
-    return {
-        "image": os.path.join(root, layout["image"].format(scene=wildcards.scene)),
-        "label": os.path.join(root, layout["label"].format(scene=wildcards.scene)),
-    }
-
-
 rule prepare_scene:
     input:
         unpack(raw_scene_files),

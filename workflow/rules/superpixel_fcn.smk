@@ -1,12 +1,3 @@
-def superpixel_band_indices(wildcards):
-    names = dataset_config(wildcards.dataset)["band_names"]
-    wanted = config["superpixels"]["bands"]
-    missing = [b for b in wanted if b not in names]
-    if missing:
-        raise ValueError(f"superpixels.bands {missing} are not bands of {wildcards.dataset} ({names})")
-    return [names.index(b) for b in wanted]
-
-
 rule superpixels:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",

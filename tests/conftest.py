@@ -1,0 +1,142 @@
+"""Shared fixtures: synthetic GID-like scenes, a local HTTP server and a tiny copy of the workflow."""
+
+import functools
+import hashlib
+import http.server
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+from rasterio.transform import from_origin
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+GID5_COLOURS = [(255, 0, 0), (0, 255, 0), (0, 255, 255), (255, 255, 0), (0, 0, 255)]
+CRS = "EPSG:32650"
+
+
+def synthetic_scene(height, width, seed=0, n_regions=12):
+    """A 4-band uint8 scene of Voronoi regions, each of one of 5 classes with its own spectrum.
+
+    Returns ``(image (4,h,w), class_map (h,w))``; a no-data corner has all bands 0.
+    """
+    rng = np.random.default_rng(seed)
+    seeds = rng.uniform(0, [height, width], size=(n_regions, 2))
+    rows, cols = np.mgrid[0:height, 0:width]
+    region = np.argmin((rows[..., None] - seeds[:, 0]) ** 2 + (cols[..., None] - seeds[:, 1]) ** 2, axis=-1)
+    region_class = np.arange(n_regions) % 5
+    spectra = np.array([[60, 120, 110, 100], [180, 60, 120, 50], [200, 40, 90, 60],
+                        [150, 110, 140, 70], [20, 40, 70, 120]], dtype=float)
+    classes = region_class[region]
+    image = spectra[classes].transpose(2, 0, 1) + rng.normal(0, 6, size=(4, height, width))
+    image = np.clip(image, 1, 255).astype(np.uint8)
+    image[:, : height // 8, : width // 8] = 0
+    return image, classes
+
+
+def write_gid_like(folder, name, height=96, width=96, seed=0):
+    """Write a GID-layout scene: ``image_NirRGB/NAME.tif`` and colour-coded ``label_5classes/NAME_label.tif``."""
+    image, classes = synthetic_scene(height, width, seed)
+    transform = from_origin(500000.0, 3400000.0, 4.0, 4.0)
+    (folder / "image_NirRGB").mkdir(parents=True, exist_ok=True)
+    (folder / "label_5classes").mkdir(parents=True, exist_ok=True)
+    profile = dict(driver="GTiff", width=width, height=height, crs=CRS, transform=transform)
+    with rasterio.open(folder / "image_NirRGB" / f"{name}.tif", "w", count=4, dtype="uint8", **profile) as dst:
+        dst.write(image)
+    colours = np.array(GID5_COLOURS, dtype=np.uint8)[classes].transpose(2, 0, 1)
+    colours[:, : height // 8, : width // 8] = 0
+    with rasterio.open(folder / "label_5classes" / f"{name}_label.tif", "w", count=3, dtype="uint8",
+                       **profile) as dst:
+        dst.write(colours)
+    return image, classes
+
+
+def sha256_file(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def tiny_archive(tmp_path_factory):
+    """A tar.gz of two 96x96 GID-like scenes and its sha256."""
+    root = tmp_path_factory.mktemp("tiny-src")
+    for i, name in enumerate(["scene_a", "scene_b"]):
+        write_gid_like(root / "tiny", name, seed=i)
+    archive = root / "tiny.tar.gz"
+    with tarfile.open(archive, "w:gz") as tf:
+        tf.add(root / "tiny", arcname="tiny")
+    return archive, sha256_file(archive)
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def http_server(tiny_archive):
+    """Serve the archive's folder on 127.0.0.1; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(tiny_archive[0].parent))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def tiny_config(url, sha256):
+    """The repository's config cut down to a tiny dataset and quick settings, so both stay in sync."""
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    gid = config["datasets"]["gid"]
+    config["datasets"] = {"tiny": {**gid, "source": url, "sha256": sha256,
+                                   "layout": {"image": "tiny/image_NirRGB/{scene}.tif",
+                                              "label": "tiny/label_5classes/{scene}_label.tif"}}}
+    config["run"] = ["tiny"]
+    config["methods"] = ["superpixel_fcn", "kmeans", "isodata"]
+    config["device"] = "cpu"
+    config["superpixels"].update(min_size=16)
+    config["superpixel_fcn"].update(window=64, stride=48, epochs=2, n_classes=8, width=8)
+    config["kmeans"].update(sample_size=2000, n_init=1)
+    config["isodata"].update(sample_size=2000, max_iterations=5)
+    return config
+
+
+class Workflow:
+    """The repository's workflow run with ``--directory`` in a scratch folder holding its own config."""
+
+    def __init__(self, workdir):
+        self.workdir = Path(workdir)
+
+    @property
+    def config(self):
+        return yaml.safe_load((self.workdir / "config" / "config.yaml").read_text())
+
+    def write_config(self, config):
+        (self.workdir / "config").mkdir(parents=True, exist_ok=True)
+        (self.workdir / "config" / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+
+    def run(self, *args, check=True, timeout=900):
+        cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(self.workdir),
+               "--cores", "2", *args]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+        if check and done.returncode != 0:
+            raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
+        return done
+
+
+@pytest.fixture
+def tiny_workflow(tmp_path, http_server, tiny_archive):
+    """A scratch folder set up to run the real workflow on the tiny dataset served over HTTP.
+
+    ``tiny_workflow.run("results/tiny_ami.csv")`` runs snakemake there; ``write_config`` changes settings.
+    """
+    workflow = Workflow(tmp_path / "work")
+    workflow.write_config(tiny_config(f"{http_server}/{tiny_archive[0].name}", tiny_archive[1]))
+    return workflow

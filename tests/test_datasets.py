@@ -1,0 +1,99 @@
+import json
+import tarfile
+
+import numpy as np
+import pytest
+import rasterio
+import yaml
+
+from conftest import GID5_COLOURS, REPO, write_gid_like
+from rsseg import IGNORE_LABEL
+from rsseg.datasets import link_folder, prepare_scene, unpack
+from rsseg.errors import InputError
+from rsseg.labels import class_indices, decode_labels
+
+GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
+
+
+def test_colour_labels_decode_to_class_order_and_unknown_colours_are_ignored():
+    raw = np.array(GID5_COLOURS + [(0, 0, 0), (1, 2, 3)], dtype=np.uint8).T[:, None, :]
+    assert decode_labels(raw, GID["labels"])[0].tolist() == [0, 1, 2, 3, 4, IGNORE_LABEL, IGNORE_LABEL]
+
+
+def test_index_labels_decode_by_value():
+    encoding = {"type": "index", "classes": [{"name": "a", "value": 7}, {"name": "b", "value": 2}]}
+    raw = np.array([[[2, 7, 0, -99999]]])
+    assert decode_labels(raw, encoding)[0].tolist() == [1, 0, IGNORE_LABEL, IGNORE_LABEL]
+
+
+def test_colour_labels_need_three_bands():
+    with pytest.raises(InputError, match=r"lab\.tif: has 1 band\(s\), a colour-coded label needs 3"):
+        decode_labels(np.zeros((1, 2, 2)), GID["labels"], "lab.tif")
+
+
+def test_farmland_classes_are_looked_up_by_name():
+    assert class_indices(GID["labels"], GID["farmland"]) == [1]
+    with pytest.raises(ValueError, match="unknown class name"):
+        class_indices(GID["labels"], ["vineyard"])
+
+
+def test_prepare_scene_keeps_grid_and_marks_nodata(tmp_path):
+    image, classes = write_gid_like(tmp_path, "s", height=40, width=48)
+    out_image, out_label = tmp_path / "out" / "image.tif", tmp_path / "out" / "label.tif"
+    summary = prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "label_5classes" / "s_label.tif",
+                            out_image, out_label, GID)
+    with rasterio.open(out_image) as img, rasterio.open(out_label) as lab:
+        assert img.count == 4 and img.shape == (40, 48) and lab.shape == (40, 48)
+        assert img.crs == lab.crs == "EPSG:32650" and img.transform.a == 4.0 and img.nodata == 0
+        labels = lab.read(1)
+        assert lab.dtypes[0] == "uint8"
+    assert (labels[:5, :6] == IGNORE_LABEL).all()
+    np.testing.assert_array_equal(labels[5:, 6:], classes[5:, 6:])
+    assert summary["valid_fraction"] == pytest.approx(1 - 30 / (40 * 48))
+
+
+def test_prepare_scene_rejects_too_few_bands(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    with pytest.raises(InputError, match=r"s\.tif: has 4 band\(s\), the config selects band 5"):
+        prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "label_5classes" / "s_label.tif",
+                      tmp_path / "i.tif", tmp_path / "l.tif", {**GID, "bands": [1, 5]})
+    assert not (tmp_path / "i.tif").exists()
+
+
+def test_prepare_scene_rejects_labels_of_another_size(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    write_gid_like(tmp_path / "other", "s", height=16, width=20)
+    with pytest.raises(InputError, match=r"s_label\.tif: is 16x20 px, expected 16x16 px like s\.tif"):
+        prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "other" / "label_5classes" / "s_label.tif",
+                      tmp_path / "i.tif", tmp_path / "l.tif", GID)
+    assert not (tmp_path / "i.tif").exists() and not (tmp_path / "l.tif").exists()
+
+
+def test_prepare_scene_rejects_a_corrupt_raster(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    corrupt = tmp_path / "corrupt.tif"
+    corrupt.write_bytes(b"II*\x00 definitely not a tiff")
+    with pytest.raises(InputError, match=r"corrupt\.tif: is not a readable raster"):
+        prepare_scene(corrupt, tmp_path / "label_5classes" / "s_label.tif", tmp_path / "i.tif", tmp_path / "l.tif", GID)
+
+
+def test_unpack_tar_and_damaged_archive(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "a.txt").write_text("hello")
+    with tarfile.open(tmp_path / "x.tar.gz", "w:gz") as tf:
+        tf.add(tmp_path / "src", arcname="src")
+    unpack(tmp_path / "x.tar.gz", tmp_path / "out")
+    assert (tmp_path / "out" / "src" / "a.txt").read_text() == "hello"
+    (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    with pytest.raises(InputError, match=r"bad\.zip: is a damaged archive"):
+        unpack(tmp_path / "bad.zip", tmp_path / "out2")
+    assert not (tmp_path / "out2").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_link_folder_exposes_entries_without_copying(tmp_path):
+    (tmp_path / "gid" / "image_NirRGB").mkdir(parents=True)
+    link_folder(tmp_path / "gid", tmp_path / "linked")
+    assert (tmp_path / "linked" / "image_NirRGB").is_symlink()
+    with pytest.raises(InputError, match="is not a folder"):
+        link_folder(tmp_path / "absent", tmp_path / "linked2")

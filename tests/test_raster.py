@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from rsseg.errors import InputError
+from rsseg.raster import atomic_path, read_labels, read_scene, write_labels, write_raster
+
+
+def test_atomic_path_leaves_nothing_when_the_writer_fails(tmp_path):
+    with pytest.raises(RuntimeError):
+        with atomic_path(tmp_path / "out.tif") as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):
+    profile = dict(driver="GTiff", width=3, height=2, crs="EPSG:4326", transform=from_origin(0, 2, 1, 1), nodata=0)
+    data = np.full((2, 2, 3), 5, dtype=np.uint8)
+    data[:, 0, 0] = 0
+    data[0, 1, 1] = 0
+    write_raster(tmp_path / "s.tif", data, profile)
+    image, valid, read_profile = read_scene(tmp_path / "s.tif")
+    assert image.dtype == np.float32 and image.shape == (2, 2, 3)
+    assert valid.tolist() == [[False, True, True], [True, True, True]]
+    assert read_profile["crs"] == "EPSG:4326"
+
+
+def test_labels_of_another_size_and_band_count_are_rejected(tmp_path):
+    profile = dict(driver="GTiff", width=4, height=4, crs="EPSG:4326", transform=from_origin(0, 4, 1, 1))
+    write_labels(tmp_path / "l.tif", np.zeros((4, 4), np.uint8), profile)
+    with pytest.raises(InputError, match=r"l\.tif: is 4x4 px, expected 4x5 px"):
+        read_labels(tmp_path / "l.tif", shape=(4, 5))
+    write_raster(tmp_path / "two.tif", np.zeros((2, 4, 4), np.uint8), profile)
+    with pytest.raises(InputError, match=r"two\.tif: has 2 band\(s\), expected 1"):
+        read_labels(tmp_path / "two.tif")
+    with pytest.raises(InputError, match=r"absent\.tif: does not exist"):
+        read_labels(tmp_path / "absent.tif")
+
+
+def test_write_labels_picks_int32_for_large_ids(tmp_path):
+    profile = dict(width=2, height=1, crs="EPSG:4326", transform=from_origin(0, 1, 1, 1))
+    write_labels(tmp_path / "big.tif", np.array([[0, 70000]]), profile, nodata=-1)
+    with rasterio.open(tmp_path / "big.tif") as src:
+        assert src.dtypes[0] == "int32" and src.read(1).tolist() == [[0, 70000]] and src.nodata == -1
