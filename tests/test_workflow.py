@@ -1,0 +1,63 @@
+"""The real workflow, end to end, on the tiny dataset served over HTTP from 127.0.0.1."""
+
+import json
+
+import pandas as pd
+import pytest
+import rasterio
+
+pytestmark = pytest.mark.e2e
+
+
+def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_workflow):
+    tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv")
+    work = tiny_workflow.workdir
+
+    table = pd.read_csv(work / "results" / "tiny_ami.csv")
+    assert list(table.columns) == ["scene", "method", "ami", "fmi", "ari", "n_segments", "seconds",
+                                   "seconds_per_megapixel", "n_pixels"]
+    assert sorted(table["scene"].unique()) == ["scene_a", "scene_b"]
+    assert sorted(table["method"].unique()) == ["isodata", "kmeans", "superpixel_fcn"]
+    assert table["ami"].between(-0.1, 1).all() and table["fmi"].between(0, 1).all()
+    assert (table["n_segments"] >= 2).all() and (table["seconds"] > 0).all()
+    # 96x96 px less the 12x12 no-data corner are scored
+    assert (table["n_pixels"] == 96 * 96 - 12 * 12).all()
+    # the synthetic scene's classes are spectrally distinct: K-means finds them
+    assert table.loc[table["method"] == "kmeans", "ami"].min() > 0.8
+
+    summary = pd.read_csv(work / "results" / "tiny_summary.csv")
+    assert sorted(summary["method"]) == ["isodata", "kmeans", "superpixel_fcn"]
+    assert (summary["n_scenes"] == 2).all()
+
+    with rasterio.open(work / "results/tiny/scenes/scene_a/image.tif") as img, \
+            rasterio.open(work / "results/tiny/segmentations/superpixel_fcn/scene_a.tif") as seg:
+        assert seg.crs == img.crs == "EPSG:32650" and seg.transform == img.transform
+        assert seg.shape == img.shape == (96, 96) and seg.read(1)[0, 0] == 255
+    info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/scene_a.json").read_text())
+    assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
+    assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
+
+    again = tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv")
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_checksum_mismatch_fails_with_one_line_and_leaves_no_dataset(tiny_workflow):
+    config = tiny_workflow.config
+    config["datasets"]["tiny"]["sha256"] = "0" * 64
+    tiny_workflow.write_config(config)
+    done = tiny_workflow.run("results/tiny_ami.csv", check=False)
+    assert done.returncode != 0
+    assert "sha256 mismatch: expected " + "0" * 64 in done.stderr
+    assert not (tiny_workflow.workdir / "resources" / "datasets" / "tiny").exists()
+    assert not list((tiny_workflow.workdir / "resources" / "downloads" / "tiny").glob("*"))
+
+
+def test_unreachable_source_says_where_to_put_a_manual_copy(tiny_workflow):
+    config = tiny_workflow.config
+    url = config["datasets"]["tiny"]["source"]
+    config["datasets"]["tiny"]["source"] = url.replace("tiny.tar.gz", "gone.tar.gz")
+    tiny_workflow.write_config(config)
+    done = tiny_workflow.run("results/tiny_ami.csv", check=False)
+    assert done.returncode != 0
+    assert "resources/downloads/tiny/gone.tar.gz: missing and cannot download" in done.stderr
+    assert "place a manual copy (sha256" in done.stderr
