@@ -1,0 +1,75 @@
+"""Random-weight checkpoints in the published file layouts, for tests and the tiny end-to-end run.
+
+Each writer builds the real architecture with random initial weights and saves it the way the
+publisher's file is laid out, so the files go through exactly the loaders that read the real ones.
+Weights are stored as float16 (the loaders cast them back to float32) to halve the files.
+"""
+
+import re
+
+import torch
+
+from .raster import atomic_path
+
+# spandrel's RRDBNet names its layers in the old ESRGAN layout ("model.N..."); Real-ESRGAN's
+# published files use BasicSR's names. Layer indices below are those of the x4 (two-upsampler) net.
+_BASICSR_NAMES = {"model.0": "conv_first", "model.3": "conv_up1", "model.6": "conv_up2",
+                  "model.8": "conv_hr", "model.10": "conv_last"}
+_RRDB_CONV = re.compile(r"model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$")
+
+
+def _basicsr_key(key, num_block):
+    match = _RRDB_CONV.match(key)
+    if match:
+        block, rdb, conv, kind = match.groups()
+        return f"body.{block}.rdb{rdb}.conv{conv}.{kind}"
+    layer, kind = key.rsplit(".", 1)
+    if layer == f"model.1.sub.{num_block}":
+        return f"conv_body.{kind}"
+    return f"{_BASICSR_NAMES[layer]}.{kind}"
+
+
+def _half(state_dict):
+    return {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
+
+
+def _save(checkpoint, path):
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
+
+
+def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
+    """Write a random RealESRGAN_x4plus-layout checkpoint (``{"params_ema": state_dict}``, BasicSR names).
+
+    The defaults are the RealESRGAN_x4plus hyper-parameters (num_in_ch=3, num_out_ch=3, num_feat=64,
+    num_block=23, num_grow_ch=32, scale=4); tests pass smaller ``num_feat``/``num_block`` for speed,
+    which is still an x4 RRDBNet to spandrel.
+    """
+    from spandrel.architectures.ESRGAN import ESRGAN
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = ESRGAN(in_nc=3, out_nc=3, num_filters=num_feat, num_blocks=num_block, scale=4)
+    state = {_basicsr_key(k, num_block): v for k, v in net.state_dict().items()}
+    return _save({"params_ema": _half(state)}, path)
+
+
+def write_random_sam(path, model_type="vit_b", seed=0):
+    """Write a random SAM checkpoint: a plain state_dict, like the published ``sam_vit_*.pth`` files."""
+    from segment_anything import sam_model_registry
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        sam = sam_model_registry[model_type]()
+    return _save(_half(sam.state_dict()), path)
+
+
+def write_random_clip(path, model_name="ViT-B-32", seed=0):
+    """Write a random open_clip checkpoint of ``model_name`` as a plain state_dict."""
+    import open_clip
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = open_clip.create_model(model_name, pretrained=None)
+    return _save(_half(model.state_dict()), path)

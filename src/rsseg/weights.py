@@ -1,0 +1,158 @@
+"""Pretrained checkpoints: where the publishers serve them, installing them verified, loading them checked.
+
+Every loader goes through the library's own loading code and turns a file of the wrong architecture
+into an :class:`InputError` naming the file, instead of a traceback deep inside ``load_state_dict``.
+"""
+
+import logging
+import os
+import pickle
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .download import DownloadError, fetch, source_filename, verify_sha256
+from .errors import InputError
+from .raster import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A published checkpoint file: ``kind`` is the loader it needs (``sam``, ``realesrgan``, ``clip``)."""
+
+    name: str
+    url: str
+    sha256: str
+    kind: str
+
+
+_SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
+_CLIP_B32_SHA256 = "40d365715913c9da98579312b702a82c18be219cc2a73407c4526f58eba950af"
+
+KNOWN_CHECKPOINTS = {c.name: c for c in (
+    Checkpoint("sam_vit_b", _SAM_URL + "sam_vit_b_01ec64.pth",
+               "ec2df62732614e57411cdcf32a23ffdf28910380d03139ee0f4fcbe91eb8c912", "sam"),
+    Checkpoint("sam_vit_l", _SAM_URL + "sam_vit_l_0b3195.pth",
+               "3adcc4315b642a4d2101128f611684e8734c41232a17c648ed1693702a49a622", "sam"),
+    Checkpoint("sam_vit_h", _SAM_URL + "sam_vit_h_4b8939.pth",
+               "a7bf3b02f3ebf1267aba913ff637d9a2d5c33d3173bb679e46d9f338c26f262e", "sam"),
+    Checkpoint("realesrgan_x4plus",
+               "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth",
+               "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1", "realesrgan"),
+    # OpenAI puts the file's sha256 in its URL (the same URL open_clip's pretrained.py lists for
+    # ViT-B-32 "openai"). The weights were trained with QuickGELU: load them as "ViT-B-32-quickgelu".
+    Checkpoint("clip_vit_b_32_openai",
+               f"https://openaipublic.azureedge.net/clip/models/{_CLIP_B32_SHA256}/ViT-B-32.pt",
+               _CLIP_B32_SHA256, "clip"),
+)}
+
+
+def _one_line(err, limit=240):
+    text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _require_file(path):
+    if not Path(path).is_file():
+        raise InputError(path, "does not exist")
+
+
+def _link_or_copy(src, dest):
+    """Put ``src`` at ``dest`` atomically: a hard link when both are on one file system, else a copy."""
+    with atomic_path(dest) as tmp:
+        os.unlink(tmp)
+        try:
+            os.link(src, tmp)
+        except OSError:
+            shutil.copyfile(src, tmp)
+
+
+def install_checkpoint(source_url, sha256, local_path, dest, name):
+    """Install a checkpoint at ``dest``, verified against ``sha256``, and return ``dest``.
+
+    With ``local_path`` (config ``weights.<name>.path``) the file already on disk is used; otherwise it
+    is fetched from ``source_url``. ``name`` is the config key, for the hints in the error messages.
+    """
+    dest = Path(dest)
+    if local_path:
+        local_path = Path(local_path)
+        if not local_path.is_file():
+            raise InputError(local_path, f"does not exist (configured as weights.{name}.path); download "
+                                         f"{source_url} (sha256 {sha256}) and place it there")
+        if local_path.resolve() == dest.resolve():
+            raise InputError(local_path, f"weights.{name}.path must not be the installed copy {dest}, "
+                                         "which the workflow replaces; keep the original elsewhere")
+        verify_sha256(local_path, sha256)
+        _link_or_copy(local_path, dest)
+        log.info("installed %s from %s (sha256 ok)", dest, local_path)
+        return dest
+    try:
+        return fetch(source_url, dest, sha256)
+    except DownloadError as err:
+        # not the output path itself: Snakemake deletes a job's outputs before rerunning it
+        manual = dest.parent / "manual" / (source_filename(source_url) or dest.name)
+        raise InputError(dest, f"{_one_line(err)}; expected sha256 {sha256}; download it by hand, place the "
+                               f"file at {manual} and set weights.{name}.path in config/config.yaml") from None
+
+
+def load_realesrgan(path, device):
+    """Load a Real-ESRGAN x4 checkpoint through spandrel; returns its ``ImageModelDescriptor`` in eval mode."""
+    import spandrel
+
+    _require_file(path)
+    try:
+        model = spandrel.ModelLoader(device=device).load_from_file(str(path))
+    except spandrel.UnsupportedModelError:
+        raise InputError(path, "is not a Real-ESRGAN x4 checkpoint (spandrel recognises no "
+                               "architecture in it)") from None
+    except (ValueError, RuntimeError, pickle.UnpicklingError, EOFError) as err:
+        raise InputError(path, f"cannot be loaded as a Real-ESRGAN x4 checkpoint ({_one_line(err)})") from None
+    if model.architecture.id != "ESRGAN" or model.scale != 4:
+        raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN x4")
+    return model.eval()
+
+
+def load_sam(path, model_type, device):
+    """Build SAM ``model_type`` (``vit_b``, ``vit_l``, ``vit_h``) from a checkpoint, on ``device``, in eval mode."""
+    from segment_anything import sam_model_registry
+
+    if model_type not in sam_model_registry:
+        raise ValueError(f"SAM model type must be one of {', '.join(sam_model_registry)}, got {model_type!r}")
+    _require_file(path)
+    try:
+        sam = sam_model_registry[model_type](checkpoint=str(path))
+    except (RuntimeError, pickle.UnpicklingError, EOFError) as err:
+        raise InputError(path, f"is not a SAM {model_type} checkpoint ({_one_line(err)})") from None
+    return sam.to(device).eval()
+
+
+def is_torchscript_archive(path):
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.rsplit("/", 1)[-1] == "constants.pkl" for name in archive.namelist())
+
+
+def load_clip(path, model_name, device):
+    """Load an open_clip model from a local checkpoint, offline; returns ``(model, preprocess, tokenizer)``.
+
+    OpenAI's ViT-B-32 file needs ``model_name="ViT-B-32-quickgelu"`` (same weights, the activation
+    it was trained with).
+    """
+    import open_clip
+
+    if model_name not in open_clip.list_models():
+        raise ValueError(f"unknown open_clip model {model_name!r}")
+    _require_file(path)
+    # OpenAI publishes TorchScript archives, which torch.load refuses under weights_only; the file's
+    # sha256 is verified when it is installed
+    weights_only = not is_torchscript_archive(path)
+    try:
+        model, _, preprocess = open_clip.create_model_and_transforms(
+            model_name, pretrained=str(path), device=device, weights_only=weights_only)
+    except (RuntimeError, pickle.UnpicklingError, EOFError) as err:
+        raise InputError(path, f"is not a CLIP {model_name} checkpoint ({_one_line(err)})") from None
+    return model.eval(), preprocess, open_clip.get_tokenizer(model_name)
