@@ -14,6 +14,8 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/superpixel_fcn.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/weights.smk"
+include: "workflow/rules/patches.smk"
 include: "workflow/rules/evaluate.smk"
 
 

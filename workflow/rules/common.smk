@@ -72,12 +72,12 @@ def raw_scene_files(wildcards):
     }
 
 
-def superpixel_band_indices(wildcards):
-    names = dataset_config(wildcards.dataset)["band_names"]
-    wanted = config["superpixels"]["bands"]
+def band_indices(dataset, wanted):
+    """0-based positions of the named bands in a prepared scene of ``dataset``."""
+    names = dataset_config(dataset)["band_names"]
     missing = [b for b in wanted if b not in names]
     if missing:
-        raise ValueError(f"superpixels.bands {missing} are not bands of {wildcards.dataset} ({names})")
+        raise ValueError(f"bands {missing} are not bands of dataset {dataset} ({names})")
     return [names.index(b) for b in wanted]
 
 

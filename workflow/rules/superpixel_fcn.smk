@@ -4,7 +4,7 @@ rule superpixels:
     output:
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
     params:
-        bands=superpixel_band_indices,
+        bands=lambda w: band_indices(w.dataset, config["superpixels"]["bands"]),
         scale=config["superpixels"]["scale"],
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],

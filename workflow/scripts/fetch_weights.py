@@ -1,12 +1,14 @@
 """Install one pretrained checkpoint: link/copy the configured local file, or download it; sha256-verified."""
 
 from rsseg.scripting import run_rule
-from rsseg.weights import install_checkpoint
+from rsseg.weights import KNOWN_CHECKPOINTS, install_checkpoint
 
 
 def main(snakemake):
     params = snakemake.params
-    install_checkpoint(params.url, params.sha256, params.path, snakemake.output.checkpoint, params.name)
+    published = KNOWN_CHECKPOINTS[params.checkpoint]
+    install_checkpoint(params.url or published.url, params.sha256 or published.sha256, params.path,
+                       snakemake.output.checkpoint, params.name)
 
 
 run_rule(main, snakemake)

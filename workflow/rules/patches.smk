@@ -1,0 +1,49 @@
+rule sample_patches:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        label="results/{dataset}/scenes/{scene}/label.tif",
+    output:
+        manifest="results/{dataset}/patches/{scene}/manifest.csv",
+        patches=directory("results/{dataset}/patches/{scene}/tiles"),
+    params:
+        size=config["patches"]["size"],
+        n_patches=config["patches"]["n_patches"],
+        min_valid_fraction=config["patches"]["min_valid_fraction"],
+        seed=config["seed"],
+    threads: rule_threads("sample_patches")
+    resources:
+        **rule_resources("sample_patches"),
+    log:
+        "logs/{dataset}/sample_patches/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/sample_patches/{scene}.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    script:
+        "../scripts/sample_patches.py"
+
+
+rule upscale_patches:
+    input:
+        manifest="results/{dataset}/patches/{scene}/manifest.csv",
+        patches="results/{dataset}/patches/{scene}/tiles",
+        checkpoint="resources/weights/realesrgan.pth",
+    output:
+        upscaled=directory("results/{dataset}/patches/{scene}/upscaled"),
+    params:
+        bands=lambda w: band_indices(w.dataset, config["upscale"]["bands"]),
+        tile=config["upscale"]["tile"],
+        overlap=config["upscale"]["overlap"],
+        half=config["upscale"]["half"],
+        device=config["device"],
+    threads: rule_threads("upscale_patches")
+    resources:
+        **rule_resources("upscale_patches"),
+    log:
+        "logs/{dataset}/upscale_patches/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/upscale_patches/{scene}.tsv"
+    conda:
+        "../../envs/upscale.yaml"
+    script:
+        "../scripts/upscale_patches.py"
