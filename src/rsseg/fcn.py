@@ -1,0 +1,240 @@
+"""Superpixel-guided unsupervised FCN (Chen et al., IEEE GRSL 2022).
+
+A small fully convolutional network is trained from scratch on one scene: at every step its own
+argmax is made uniform inside each superpixel (majority vote) and used as the cross-entropy target,
+so classes become consistent over superpixels and across the scene. Inference accumulates softmax
+over overlapping windows, takes the argmax and merges regions smaller than ``min_region`` pixels.
+"""
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+from skimage.measure import label as connected_components
+from torch import nn
+
+from . import IGNORE_LABEL
+from .device import seed_everything
+from .spectra import standardise
+from .tiling import tile_windows, window_starts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FCNParams:
+    """Hyper-parameters; defaults are the published ones (``amp`` is an addition, off by default)."""
+
+    n_classes: int = 32
+    width: int = 64
+    window: int = 512
+    stride: int = 448
+    epochs: int = 10
+    lr: float = 1e-3
+    batch_size: int = 1
+    min_region: int = 20
+    amp: bool = False  # bfloat16 autocast on CUDA; ignored on CPU
+
+    def __post_init__(self):
+        if not 2 <= self.n_classes < IGNORE_LABEL:
+            raise ValueError(f"n_classes must be in 2..{IGNORE_LABEL - 1} (labels are uint8 with "
+                             f"{IGNORE_LABEL} reserved), got {self.n_classes}")
+        for name in ("width", "window", "stride", "epochs", "batch_size"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+def conv_block(in_channels, out_channels):
+    return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1),
+                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+
+
+class SuperpixelFCN(nn.Module):
+    """Encoder (3 conv blocks, 2 max-pools) and decoder (2 upsample + conv blocks), 1x1 conv + BN head.
+
+    Pooling rounds up and each upsampling (bilinear) goes to the exact size of the matching encoder
+    level, so any input size works and the output always has the input's height and width.
+    """
+
+    def __init__(self, in_channels, n_classes=32, width=64):
+        super().__init__()
+        self.enc1 = conv_block(in_channels, width)
+        self.enc2 = conv_block(width, width)
+        self.enc3 = conv_block(width, width)
+        self.dec1 = conv_block(width, width)
+        self.dec2 = conv_block(width, width)
+        self.head = nn.Sequential(nn.Conv2d(width, n_classes, 1), nn.BatchNorm2d(n_classes))
+
+    def forward(self, x):
+        full = x.shape[-2:]
+        x = self.enc1(x)
+        x = self.enc2(F.max_pool2d(x, 2, ceil_mode=True))
+        half = x.shape[-2:]
+        x = self.enc3(F.max_pool2d(x, 2, ceil_mode=True))
+        x = self.dec1(F.interpolate(x, size=half, mode="bilinear", align_corners=False))
+        x = self.dec2(F.interpolate(x, size=full, mode="bilinear", align_corners=False))
+        return self.head(x)
+
+
+def majority_vote(predicted, superpixels, n_classes=None):
+    """Replace every superpixel's labels by their most frequent one, separately in each batch item.
+
+    ``predicted`` and ``superpixels`` are integer tensors of the same shape ``(N, H, W)``; superpixel
+    ids may be any integers (negative, large, gaps). Ties go to the smallest label. ``n_classes``
+    (default: largest label + 1) only sizes the count table. Vectorised: one bincount over
+    ``segment * n_classes + label``, no loop over superpixels.
+    """
+    if predicted.shape != superpixels.shape:
+        raise ValueError(f"predicted {tuple(predicted.shape)} and superpixels "
+                         f"{tuple(superpixels.shape)} must have the same shape")
+    predicted = predicted.long()
+    superpixels = superpixels.long()
+    if n_classes is None:
+        n_classes = int(predicted.max()) + 1
+    # Key each superpixel by its batch item too, so the vote never spans two windows.
+    item = torch.arange(predicted.shape[0], device=predicted.device).view(-1, *[1] * (predicted.dim() - 1))
+    span = superpixels.max() - superpixels.min() + 1
+    keys = item * span + (superpixels - superpixels.min())
+    _, segment = torch.unique(keys.reshape(-1), return_inverse=True)
+    n_segments = int(segment.max()) + 1
+    counts = torch.bincount(segment * n_classes + predicted.reshape(-1), minlength=n_segments * n_classes)
+    # argmax returns the first maximum, which is the smallest tied label.
+    winner = counts.view(n_segments, n_classes).argmax(dim=1)
+    return winner[segment].view(predicted.shape)
+
+
+def autocast(device, params):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=params.amp and device.type == "cuda")
+
+
+def train_fcn(image, valid, superpixels, params, device, seed):
+    """Train a fresh :class:`SuperpixelFCN` on one scene; returns ``(model, epoch_mean_losses)``.
+
+    ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
+    ``superpixels`` integer ``(h, w)`` ids. Windows without valid pixels are skipped; invalid pixels
+    are voted apart from the superpixel they sit in and ignored by the loss. Bit-identical on CPU
+    for a fixed ``seed``.
+    """
+    device = torch.device(device)
+    bands, height, width = image.shape
+    if superpixels.shape != (height, width) or valid.shape != (height, width):
+        raise ValueError(f"image is {height}x{width} px but valid is {valid.shape} and superpixels "
+                         f"{superpixels.shape}")
+    windows = [w for w in tile_windows(height, width, params.window, params.stride)
+               if valid[w[0]:w[0] + w[2], w[1]:w[1] + w[3]].any()]
+    if not windows:
+        raise ValueError("the image has no valid pixel to train on")
+    seed_everything(seed)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device)
+    optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
+    generator = torch.Generator().manual_seed(seed)
+    image_t, valid_t = torch.from_numpy(np.ascontiguousarray(image)), torch.from_numpy(valid)
+    superpixels_t = torch.from_numpy(np.ascontiguousarray(superpixels))
+
+    def batch(indices):
+        crops = [windows[i] for i in indices]
+        def stack(t):
+            return torch.stack([t[..., r:r + h, c:c + w] for r, c, h, w in crops]).to(device, non_blocking=True)
+        return stack(image_t), stack(valid_t), stack(superpixels_t).long()
+
+    model.train()
+    losses, start = [], time.perf_counter()
+    for epoch in range(params.epochs):
+        order = torch.randperm(len(windows), generator=generator).tolist()
+        total = torch.zeros((), device=device)
+        for first in range(0, len(order), params.batch_size):
+            x, valid_w, segments = batch(order[first:first + params.batch_size])
+            with autocast(device, params):
+                logits = model(x)
+            # Invalid pixels form one group of their own, so their predictions sway no vote.
+            segments = torch.where(valid_w, segments, segments.min() - 1)
+            target = majority_vote(logits.argmax(dim=1), segments, params.n_classes)
+            target[~valid_w] = IGNORE_LABEL
+            loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_LABEL)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            total += loss.detach()
+        losses.append(total.item() / -(-len(order) // params.batch_size))
+        log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
+                 time.perf_counter() - start)
+    return model, losses
+
+
+def predict_labels(model, image, valid, params, device):
+    """Label every pixel of ``image`` with the trained ``model``; uint8 ``(h, w)``, invalid = 255.
+
+    Softmax is summed over overlapping windows in a buffer one window tall and the scene wide:
+    rows above the next row of windows are final, so they are argmax-ed and the buffer moves down.
+    Memory on ``device`` is ``n_classes * window * width`` floats, never ``n_classes * h * w``.
+    """
+    device = torch.device(device)
+    _, height, width = image.shape
+    win_h, win_w = min(params.window, height), min(params.window, width)
+    image_t = torch.from_numpy(np.ascontiguousarray(image))
+    labels = np.empty((height, width), dtype=np.uint8)
+    strip = torch.zeros((params.n_classes, win_h, width), device=device)
+    top = 0
+    model.eval()
+    with torch.inference_mode():
+        for row in window_starts(height, params.window, params.stride):
+            done = row - top
+            if done:
+                labels[top:row] = strip[:, :done].argmax(dim=0).to(torch.uint8).cpu().numpy()
+                strip[:, :win_h - done] = strip[:, done:].clone()
+                strip[:, win_h - done:] = 0
+                top = row
+            for col in window_starts(width, params.window, params.stride):
+                x = image_t[None, :, row:row + win_h, col:col + win_w].to(device, non_blocking=True)
+                with autocast(device, params):
+                    logits = model(x)
+                strip[:, :, col:col + win_w] += torch.softmax(logits[0].float(), dim=0)
+        labels[top:] = strip[:, :height - top].argmax(dim=0).to(torch.uint8).cpu().numpy()
+    labels[~valid] = IGNORE_LABEL
+    return remove_small_regions(labels, params.min_region)
+
+
+def remove_small_regions(labels, min_size, valid=None):
+    """Merge 8-connected regions smaller than ``min_size`` pixels into the nearest large region.
+
+    Each pixel of a small region takes the label of the nearest (Euclidean) pixel of a region of at
+    least ``min_size`` pixels. Pixels labelled ``IGNORE_LABEL`` or outside ``valid`` are neither
+    regions nor sources and keep their value. Returns a new array; if no region is large enough the
+    labels are returned unchanged. Peak extra memory is about 13 bytes per pixel (int64 component
+    ids, then int32 nearest-pixel indices).
+    """
+    labels = np.asarray(labels)
+    ignored = labels == IGNORE_LABEL
+    if valid is not None:
+        ignored |= ~valid
+    components = connected_components(np.where(ignored, IGNORE_LABEL, labels), background=IGNORE_LABEL,
+                                      connectivity=2)
+    sizes = np.bincount(components.ravel())
+    too_small = sizes < min_size
+    too_small[0] = False  # background
+    small = too_small[components]
+    del components
+    large = ~(small | ignored)
+    out = labels.copy()
+    if not small.any() or not large.any():
+        return out
+    rows, cols = ndimage.distance_transform_edt(~large, return_distances=False, return_indices=True)
+    out[small] = labels[rows[small], cols[small]]
+    return out
+
+
+def segment_scene(image, valid, superpixels, params, device, seed):
+    """Standardise, train and predict one scene; returns ``(labels, info)`` with timings and losses."""
+    device = torch.device(device)
+    standardised = standardise(image, valid)
+    start = time.perf_counter()
+    model, losses = train_fcn(standardised, valid, superpixels, params, device, seed)
+    trained = time.perf_counter()
+    labels = predict_labels(model, standardised, valid, params, device)
+    info = {"train_seconds": trained - start, "predict_seconds": time.perf_counter() - trained,
+            "epoch_losses": losses, "device": str(device)}
+    return labels, info

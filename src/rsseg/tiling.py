@@ -1,0 +1,27 @@
+"""Placing fixed-size windows over a raster so that every pixel is covered."""
+
+
+def window_starts(length, size, stride):
+    """Start offsets of windows of ``size`` every ``stride`` pixels along an axis of ``length``.
+
+    The last window is moved back to end exactly at the edge, so no window hangs over it and no
+    pixel is missed; an axis shorter than ``size`` gets a single window at 0 (clipped to ``length``).
+    """
+    if length <= 0 or size <= 0 or stride <= 0:
+        raise ValueError(f"length, size and stride must be positive, got {length}, {size}, {stride}")
+    if stride > size:
+        raise ValueError(f"stride {stride} larger than window {size} would leave pixels uncovered")
+    if length <= size:
+        return [0]
+    starts = list(range(0, length - size + 1, stride))
+    if starts[-1] + size < length:
+        starts.append(length - size)
+    return starts
+
+
+def tile_windows(height, width, size, stride):
+    """Windows ``(row, col, h, w)`` covering a ``height`` x ``width`` raster, in row-major order."""
+    win_h, win_w = min(size, height), min(size, width)
+    return [(row, col, win_h, win_w)
+            for row in window_starts(height, size, stride)
+            for col in window_starts(width, size, stride)]

@@ -1,0 +1,127 @@
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import adjusted_mutual_info_score
+
+from rsseg import IGNORE_LABEL
+from rsseg.fcn import (FCNParams, SuperpixelFCN, majority_vote, predict_labels, remove_small_regions,
+                       segment_scene, train_fcn)
+from rsseg.superpixels import felzenszwalb_superpixels
+from rsseg.tiling import tile_windows
+
+from conftest import synthetic_scene
+
+
+def vote_by_loop(predicted, superpixels):
+    out = predicted.clone()
+    for item in range(predicted.shape[0]):
+        for segment in superpixels[item].unique():
+            inside = superpixels[item] == segment
+            out[item][inside] = torch.bincount(predicted[item][inside]).argmax()
+    return out
+
+
+def test_majority_vote_matches_a_loop_over_superpixels():
+    generator = torch.Generator().manual_seed(0)
+    predicted = torch.randint(0, 6, (3, 20, 30), generator=generator)
+    # ids negative, sparse and shared between batch items, which must still vote apart
+    superpixels = torch.randint(-5, 40, (3, 4, 6), generator=generator).repeat_interleave(5, 1).repeat_interleave(5, 2) * 7
+    voted = majority_vote(predicted, superpixels, n_classes=6)
+    assert torch.equal(voted, vote_by_loop(predicted, superpixels))
+
+
+def test_majority_vote_breaks_ties_towards_the_smallest_label():
+    predicted = torch.tensor([[[3, 1, 3, 1]]])
+    assert majority_vote(predicted, torch.zeros_like(predicted)).tolist() == [[[1, 1, 1, 1]]]
+
+
+def test_majority_vote_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="same shape"):
+        majority_vote(torch.zeros(1, 4, 4, dtype=torch.long), torch.zeros(1, 4, 5, dtype=torch.long))
+
+
+@pytest.mark.parametrize("size", [(64, 64), (37, 53)])
+def test_fcn_keeps_the_input_size_and_ends_in_batch_norm(size):
+    model = SuperpixelFCN(4, n_classes=32, width=8)
+    assert model(torch.zeros(2, 4, *size)).shape == (2, 32, *size)
+    assert isinstance(model.head[-1], torch.nn.BatchNorm2d)
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.kernel_size for c in convs] == [(3, 3)] * 5 + [(1, 1)]
+
+
+@pytest.mark.parametrize("kwargs", [{"n_classes": 1}, {"n_classes": 255}, {"epochs": 0}, {"stride": 0}])
+def test_invalid_hyper_parameters_are_rejected(kwargs):
+    with pytest.raises(ValueError):
+        FCNParams(**kwargs)
+
+
+def tiny_scene(seed=0):
+    image, classes = synthetic_scene(72, 80, seed=seed)
+    valid = (image != 0).any(axis=0)
+    superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
+    standardised = (image - image.mean(axis=(1, 2), keepdims=True)) / image.std(axis=(1, 2), keepdims=True)
+    return standardised.astype(np.float32), valid, superpixels, classes
+
+
+def test_training_finds_classes_that_are_uniform_within_superpixels():
+    image, valid, superpixels, classes = tiny_scene()
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1)
+    model, losses = train_fcn(image, valid, superpixels, params, "cpu", seed=0)
+    assert len(losses) == 8 and np.all(np.isfinite(losses))
+    assert losses[-1] < 0.6 * losses[0]
+    labels = predict_labels(model, image, valid, params, "cpu")
+    assert labels.shape == valid.shape and labels.dtype == np.uint8
+    assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < 8).all()
+    # the share of pixels agreeing with their superpixel's majority label
+    agreeing = sum(np.bincount(labels[valid & (superpixels == s)]).max()
+                   for s in np.unique(superpixels[valid]))
+    assert agreeing / valid.sum() > 0.85
+    # an untrained net puts everything in one class; the trained one separates the scene's classes
+    assert len(np.unique(labels[valid])) >= 3
+    assert adjusted_mutual_info_score(classes[valid], labels[valid]) > 0.4
+
+
+def test_training_without_valid_pixels_is_an_error():
+    image, valid, superpixels, _ = tiny_scene()
+    with pytest.raises(ValueError, match="no valid pixel"):
+        train_fcn(image, np.zeros_like(valid), superpixels, FCNParams(n_classes=4, width=4), "cpu", seed=0)
+
+
+def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
+    image, valid, _, _ = tiny_scene()
+    params = FCNParams(n_classes=5, width=4, window=32, stride=20, min_region=1)
+    torch.manual_seed(0)
+    model = SuperpixelFCN(4, params.n_classes, params.width).eval()
+    total = torch.zeros(params.n_classes, *valid.shape)
+    with torch.inference_mode():
+        for row, col, h, w in tile_windows(*valid.shape, params.window, params.stride):
+            window = torch.from_numpy(image[None, :, row:row + h, col:col + w])
+            total[:, row:row + h, col:col + w] += torch.softmax(model(window)[0], dim=0)
+    expected = total.argmax(dim=0).numpy().astype(np.uint8)
+    expected[~valid] = IGNORE_LABEL
+    assert np.array_equal(predict_labels(model, image, valid, params, "cpu"), expected)
+
+
+def test_small_regions_take_the_label_of_the_nearest_large_region():
+    labels = np.zeros((20, 20), dtype=np.uint8)
+    labels[:, 10:] = 1
+    labels[4:6, 2:4] = 2          # 4 px inside region 0
+    labels[14, 17] = 3            # 1 px inside region 1
+    labels[:2, :2] = IGNORE_LABEL
+    cleaned = remove_small_regions(labels, min_size=20)
+    expected = np.zeros((20, 20), dtype=np.uint8)
+    expected[:, 10:] = 1
+    expected[:2, :2] = IGNORE_LABEL
+    assert np.array_equal(cleaned, expected)
+    assert labels[14, 17] == 3  # the input is left alone
+
+
+def test_segment_scene_reports_losses_and_timings():
+    image, classes = synthetic_scene(64, 64, seed=1)
+    valid = (image != 0).any(axis=0)
+    superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2)
+    labels, info = segment_scene(image.astype(np.float32), valid, superpixels, params, "cpu", seed=3)
+    assert labels.shape == (64, 64)
+    assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
+    assert info["train_seconds"] > 0 and info["predict_seconds"] > 0

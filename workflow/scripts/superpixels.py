@@ -1,0 +1,21 @@
+"""Felzenszwalb superpixels of one prepared scene, cached for every run of the superpixel FCN."""
+
+import logging
+
+from rsseg.raster import read_scene, write_labels
+from rsseg.scripting import run_rule
+from rsseg.superpixels import felzenszwalb_superpixels
+
+
+def main(snakemake):
+    image, valid, profile = read_scene(snakemake.input.image)
+    params = snakemake.params
+    superpixels = felzenszwalb_superpixels(image[list(params.bands)], valid, scale=params.scale,
+                                           sigma=params.sigma, min_size=params.min_size,
+                                           tile_size=params.tile_size)
+    logging.getLogger("superpixels").info("%d superpixels", int(superpixels.max()) + 1)
+    # Superpixel ids exceed uint8, and every id is a real segment, so the raster has no nodata value.
+    write_labels(snakemake.output.superpixels, superpixels, profile, nodata=None)
+
+
+run_rule(main, snakemake)
