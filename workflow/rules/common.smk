@@ -46,12 +46,16 @@ def uses_gpu():
 
 
 def rule_resources(name):
-    """Resources from the config, the entry of `name` over the defaults; gpus only for CUDA runs."""
+    """Resources from the config, the entry of `name` over the defaults.
+
+    Only CUDA runs ask for `gpus` (as `gpu`, which the SLURM executor turns into --gpus) and take the
+    entry's `gpu_resources` (a GPU partition, a GPU model); other runs stay on CPU nodes."""
     merged = {**config["resources"]["default"], **config["resources"].get(name, {})}
     merged.pop("threads")
     gpus = merged.pop("gpus", 0)
+    gpu_resources = merged.pop("gpu_resources", {})
     if gpus and uses_gpu():
-        merged["gpu"] = gpus
+        merged.update(gpu=gpus, **gpu_resources)
     return merged
 
 
