@@ -16,6 +16,7 @@ include: "workflow/rules/superpixel_fcn.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/weights.smk"
 include: "workflow/rules/patches.smk"
+include: "workflow/rules/sam.smk"
 include: "workflow/rules/evaluate.smk"
 
 

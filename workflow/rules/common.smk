@@ -67,6 +67,11 @@ def default_targets():
     return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]
 
 
+def per_scene(pattern):
+    """Input function: ``pattern`` expanded over every scene of the job's dataset."""
+    return lambda wildcards: expand(pattern, dataset=wildcards.dataset, scene=scenes(wildcards.dataset))
+
+
 def raw_scene_files(wildcards):
     root = checkpoints.download_dataset.get(dataset=wildcards.dataset).output.root
     layout = dataset_config(wildcards.dataset)["layout"]

@@ -1,0 +1,37 @@
+"""Scoring farmland masks of patches against the patches' class labels: per patch and pooled."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import IGNORE_LABEL
+from .metrics import farmland_scores, ratio
+from .raster import read_labels
+
+FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp", "fn", "n_pixels"]
+TOTAL_ID = "total"
+
+
+def patch_scores(mask_path, label_path, farmland_classes):
+    """Scores of one predicted mask (1 = cultivated) against a class raster; unlabelled pixels are not scored."""
+    truth = read_labels(label_path)
+    predicted = read_labels(mask_path, shape=truth.shape)
+    valid = truth != IGNORE_LABEL
+    scores = farmland_scores(predicted == 1, np.isin(truth, list(farmland_classes)), valid)
+    return {**scores, "n_pixels": int(np.count_nonzero(valid))}
+
+
+def farmland_table(manifests, masks_dirs, farmland_classes):
+    """One row per patch of every manifest (mask ``<masks_dir>/<patch_id>.tif``) and a last row, scene
+    ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch scores)."""
+    rows = []
+    for manifest, masks_dir in zip(manifests, masks_dirs, strict=True):
+        for patch in manifest.itertuples():
+            scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", patch.label, farmland_classes)
+            rows.append({"scene": patch.scene, "patch_id": patch.patch_id, **scores})
+    table = pd.DataFrame(rows, columns=FARMLAND_COLUMNS)
+    tp, fp, fn = (int(table[c].sum()) for c in ("tp", "fp", "fn"))
+    total = {"scene": "all", "patch_id": TOTAL_ID, "iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp),
+             "recall": ratio(tp, tp + fn), "tp": tp, "fp": fp, "fn": fn, "n_pixels": int(table["n_pixels"].sum())}
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

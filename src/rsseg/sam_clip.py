@@ -1,0 +1,74 @@
+"""The SAM+CLIP semantic map: SAM segments grouped by k-means of their CLIP image embeddings.
+
+All segments of a scene's patches are clustered together, so a cluster id means the same thing in
+every patch; the patch maps are then pasted into the scene grid, so the map is scored like any other
+method. Pixels outside the patches, and unsegmented pixels inside them, are :data:`IGNORE_LABEL`.
+"""
+
+import logging
+
+import numpy as np
+from sklearn.cluster import KMeans
+
+from . import IGNORE_LABEL
+from .classifier import clip_embeddings, paint_segment_values, segment_crops, upsample_labels
+
+log = logging.getLogger(__name__)
+
+
+def cluster_segments(embeddings, k, seed):
+    """KMeans cluster (0..k-1) per segment embedding; k is capped at the number of segments."""
+    if not 1 <= k < IGNORE_LABEL:
+        raise ValueError(f"the number of clusters must be in [1, {IGNORE_LABEL - 1}], got {k}")
+    if len(embeddings) == 0:
+        return np.zeros(0, dtype=np.int64)
+    model = KMeans(n_clusters=min(k, len(embeddings)), n_init=4, random_state=seed)
+    return model.fit_predict(np.asarray(embeddings, dtype=np.float64))
+
+
+def semantic_map(labels, segment_ids, clusters):
+    """uint8 map of each pixel's segment cluster; unsegmented pixels and unlisted segments get 255."""
+    return paint_segment_values(labels, segment_ids, np.asarray(clusters), IGNORE_LABEL, np.uint8)
+
+
+def paste_patch_maps(shape, placed_maps):
+    """Scene map of ``shape`` from ``(row, col, patch_map)`` pieces, :data:`IGNORE_LABEL` elsewhere.
+
+    Sampled patches may overlap: a later patch only overwrites where it has a label of its own.
+    """
+    scene = np.full(shape, IGNORE_LABEL, dtype=np.uint8)
+    for row, col, patch_map in placed_maps:
+        height, width = patch_map.shape
+        if row < 0 or col < 0 or row + height > shape[0] or col + width > shape[1]:
+            raise ValueError(f"a {height}x{width} patch at row {row}, col {col} is outside the "
+                             f"{shape[0]}x{shape[1]} scene")
+        window = scene[row:row + height, col:col + width]
+        labelled = patch_map != IGNORE_LABEL
+        window[labelled] = patch_map[labelled]
+    return scene
+
+
+def scene_semantic_map(patches, placement, shape, clip, device, k, seed, batch_size=32):
+    """The SAM+CLIP map of one scene on its grid (uint8, 255 = no label) and the number of segments.
+
+    ``patches`` are :class:`rsseg.classifier.SegmentedPatch` of the scene; ``placement`` maps each
+    patch_id to its ``(row, col)`` in the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
+    """
+    model, preprocess, _ = clip
+    kept, blocks = [], []
+    for patch in patches:
+        factor = patch.image.shape[0] // patch.labels.shape[0]
+        crops = segment_crops(patch.image, upsample_labels(patch.labels, factor))
+        ids = np.array([segment_id for segment_id, _ in crops], dtype=np.int64)
+        kept.append((patch.patch_id, patch.labels, ids))
+        blocks.append(clip_embeddings(model, preprocess, [crop for _, crop in crops], device, batch_size))
+    if not kept:
+        raise ValueError("no patch to map")
+    clusters = cluster_segments(np.concatenate(blocks), k, seed)
+    placed, start = [], 0
+    for patch_id, labels, ids in kept:
+        row, col = placement[patch_id]
+        placed.append((row, col, semantic_map(labels, ids, clusters[start:start + ids.size])))
+        start += ids.size
+    log.info("%d segments of %d patches in %d clusters", start, len(kept), len(np.unique(clusters)))
+    return paste_patch_maps(shape, placed), start

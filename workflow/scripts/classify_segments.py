@@ -1,0 +1,21 @@
+"""Cultivated-land mask of every patch of one scene from its SAM segments and the trained head."""
+
+from rsseg.classifier import (ClassifierConfig, iter_scene_patches, load_head, load_segment_models,
+                              write_farmland_masks)
+from rsseg.device import resolve_device, seed_everything
+from rsseg.scripting import run_rule
+
+
+def main(snakemake):
+    params, inputs = snakemake.params, snakemake.input
+    config = ClassifierConfig.from_config(params.classifier)
+    seed_everything(params.seed)
+    head = load_head(inputs.model)
+    # the head maps features to classes: no pseudo-labels here, so CLIP loads only for CLIP features
+    models = load_segment_models(config, inputs.clip, params.clip_model, resolve_device(params.device),
+                                 zero_shot=False)
+    patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
+    write_farmland_masks(patches, head, config, models, snakemake.output.masks)
+
+
+run_rule(main, snakemake)
