@@ -12,7 +12,7 @@ def main(snakemake):
     params = snakemake.params
     superpixels = felzenszwalb_superpixels(image[list(params.bands)], valid, scale=params.scale,
                                            sigma=params.sigma, min_size=params.min_size,
-                                           tile_size=params.tile_size)
+                                           tile_size=params.tile_size, workers=snakemake.threads)
     logging.getLogger("superpixels").info("%d superpixels", int(superpixels.max()) + 1)
     # Superpixel ids exceed uint8, and every id is a real segment, so the raster has no nodata value.
     write_labels(snakemake.output.superpixels, superpixels, profile, nodata=None)

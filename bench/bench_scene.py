@@ -1,0 +1,289 @@
+"""Benchmark superpixel_fcn and K-means on one full-size scene: seconds per stage, peak memory and AMI.
+
+Builds a GID-sized scene (default 7200x6800 px, 4 bands) by mirror-tiling a prepared scene of the
+workflow and its labels (default: the demo Landsat scene; make it first with
+``snakemake --cores 1 results/demo/scenes/landsat/image.tif results/demo/scenes/landsat/label.tif``),
+writes it as a GeoTIFF in a temporary folder, then runs the work of each workflow rule in a fresh
+process, as Snakemake does: ``superpixels`` (read, Felzenszwalb, write), ``superpixel_fcn`` (read,
+standardise, training, inference, write) and ``baseline`` K-means (read, cluster, write). Each rule's
+peak resident memory is that process's ``ru_maxrss``, so it counts everything the rule itself holds.
+Hyper-parameters come from ``config/config.yaml``; options override a few of them for the benchmark.
+
+    nice -n 10 .venv/bin/python bench/bench_scene.py --epochs 1 --device cpu
+    .venv/bin/python bench/bench_scene.py --device cuda --amp          # published 10 epochs on a GPU
+"""
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import resource
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import rasterio
+import yaml
+from rasterio.windows import Window
+
+REPO = Path(__file__).resolve().parents[1]
+PUBLISHED_EPOCHS = 10
+RULES = ["superpixels", "superpixel_fcn", "kmeans"]
+ROWS_PER_WRITE = 256
+"""Rows of the built scene written at a time, so building it never holds the whole scene."""
+
+
+def mirror_indices(length, source_length):
+    """Indices ``0, 1, .., n-1, n-1, .., 0, 0, ..`` of length ``length``: a seamless mirror tiling."""
+    period = np.arange(length) % (2 * source_length)
+    return np.where(period < source_length, period, 2 * source_length - 1 - period)
+
+
+def build_scene(image_path, label_path, width, height, folder):
+    """Mirror-tile a scene and its labels to ``width`` x ``height`` px; returns the two new paths."""
+    out = {}
+    for name, path in (("image", image_path), ("label", label_path)):
+        with rasterio.open(path) as src:
+            data, profile = src.read(), src.profile
+        rows, cols = mirror_indices(height, data.shape[1]), mirror_indices(width, data.shape[2])
+        profile.update(width=width, height=height, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+        out[name] = Path(folder) / f"{name}.tif"
+        with rasterio.open(out[name], "w", **profile) as dst:
+            for top in range(0, height, ROWS_PER_WRITE):
+                block = data[:, rows[top:top + ROWS_PER_WRITE]][:, :, cols]
+                dst.write(block, window=Window(0, top, width, block.shape[1]))
+    return out["image"], out["label"]
+
+
+def peak_rss_gib():
+    """Peak resident memory of this process so far (Linux reports ``ru_maxrss`` in KiB).
+
+    Forked Felzenszwalb workers are left out: ``RUSAGE_CHILDREN`` would count the parent's pages
+    they only share, so it says nothing about what they add (about one tile's graph each).
+    """
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def cpu_seconds():
+    """CPU seconds of this process (all threads) and of its finished children (worker processes)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+class Stopwatch:
+    """Wall-clock and CPU seconds (all threads, worker processes included) of consecutive named stages.
+
+    CPU seconds are reported beside wall seconds because the machine may be shared: they do not
+    grow when other processes take the cores, wall seconds do.
+    """
+
+    def __init__(self):
+        self.seconds, self.cpu_seconds = {}, {}
+        self.last, self.last_cpu = time.perf_counter(), cpu_seconds()
+
+    def lap(self, stage):
+        now, now_cpu = time.perf_counter(), cpu_seconds()
+        self.seconds[stage], self.cpu_seconds[stage] = now - self.last, now_cpu - self.last_cpu
+        self.last, self.last_cpu = now, now_cpu
+
+    def result(self, **extra):
+        return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "peak_rss_gib": peak_rss_gib(), **extra}
+
+
+def setup_child_logging():
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="    %(name)s: %(message)s")
+
+
+def superpixels_rule(image_path, out_path, bands, params):
+    """The work of the ``superpixels`` rule; returns stage seconds, peak RSS and the superpixel count."""
+    from rsseg.raster import read_scene, write_labels
+    from rsseg.superpixels import felzenszwalb_superpixels
+
+    setup_child_logging()
+    clock = Stopwatch()
+    image, valid, profile = read_scene(image_path)
+    clock.lap("read")
+    superpixels = felzenszwalb_superpixels(image[bands], valid, **params)
+    clock.lap("superpixels")
+    write_labels(out_path, superpixels, profile, nodata=None)
+    clock.lap("write")
+    return clock.result(n_superpixels=int(superpixels.max()) + 1)
+
+
+def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, seed):
+    """The work of the ``superpixel_fcn`` rule; returns stage seconds, peak memory and the losses.
+
+    Calls the steps of :func:`rsseg.fcn.segment_scene` one by one to time each of them.
+    """
+    import torch
+
+    from rsseg.device import resolve_device
+    from rsseg.fcn import FCNParams, predict_labels, train_fcn
+    from rsseg.raster import read_labels, read_scene, write_labels
+    from rsseg.spectra import standardise
+
+    setup_child_logging()
+    device, params = resolve_device(device), FCNParams(**params)
+    clock = Stopwatch()
+    image, valid, profile = read_scene(image_path)
+    superpixels = read_labels(superpixels_path, shape=valid.shape)
+    clock.lap("read")
+    standardised = standardise(image, valid)  # the rule keeps ``image`` and ``superpixels`` too
+    clock.lap("standardise")
+    model, losses = train_fcn(standardised, valid, superpixels, params, device, seed)
+    clock.lap("training")
+    labels = predict_labels(model, standardised, valid, params, device)
+    clock.lap("inference")
+    write_labels(out_path, labels, profile)
+    clock.lap("write")
+    extra = {"epoch_losses": losses, "device": str(device)}
+    if device.type == "cuda":
+        extra.update(gpu=torch.cuda.get_device_name(device), peak_gpu_gib=torch.cuda.max_memory_allocated(device) / 2**30)
+    return clock.result(**extra)
+
+
+def kmeans_rule(image_path, out_path, n_clusters, params, seed):
+    """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
+    from rsseg.baselines import kmeans_segment
+    from rsseg.raster import read_scene, write_labels
+
+    clock = Stopwatch()
+    image, valid, profile = read_scene(image_path)
+    clock.lap("read")
+    labels = kmeans_segment(image, valid, n_clusters, seed=seed, **params)
+    clock.lap("kmeans")
+    write_labels(out_path, labels, profile)
+    clock.lap("write")
+    return clock.result()
+
+
+def score(labels_path, truth_path):
+    from rsseg.metrics import segmentation_scores
+    from rsseg.raster import read_labels
+
+    truth = read_labels(truth_path)
+    return segmentation_scores(read_labels(labels_path, shape=truth.shape), truth)
+
+
+def in_fresh_process(function, *args):
+    """Run ``function(*args)`` in a new process (spawned, like a Snakemake job) and return its result."""
+    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        return pool.submit(function, *args).result()
+
+
+def parse_size(text):
+    width, _, height = text.lower().partition("x")
+    return int(width), int(height)
+
+
+def report_rule(name, result):
+    stages = ", ".join(f"{stage} {seconds:.1f}/{result['cpu_seconds'][stage]:.1f}"
+                       for stage, seconds in result["seconds"].items())
+    print(f"{name:<15} {sum(result['seconds'].values()):8.1f} s wall {sum(result['cpu_seconds'].values()):8.1f} s CPU  "
+          f"peak RSS {result['peak_rss_gib']:.2f} GiB  (wall/CPU s: {stages})", flush=True)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--dataset", default="demo", help="dataset of the source scene (default: %(default)s)")
+    parser.add_argument("--scene", default="landsat", help="prepared scene to tile (default: %(default)s)")
+    parser.add_argument("--size", type=parse_size, default=(7200, 6800), metavar="WxH",
+                        help="width x height of the benchmark scene in px (default: 7200x6800, a GID scene)")
+    parser.add_argument("--epochs", type=int, help="FCN training epochs (default: the config's, published 10)")
+    parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    parser.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    parser.add_argument("--superpixel-tile-size", type=int, metavar="PX",
+                        help="Felzenszwalb tile size (default: the config's; 0: whole scene at once)")
+    parser.add_argument("--superpixel-workers", type=int, metavar="N",
+                        help="tiles segmented at once (default: the superpixels rule's threads in the config)")
+    parser.add_argument("--rules", nargs="+", choices=RULES, default=RULES,
+                        help="rules to run (default: all; superpixel_fcn needs superpixels)")
+    parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
+    parser.add_argument("--seed", type=int, help="default: the config's seed")
+    parser.add_argument("--workdir", type=Path, help="keep the scene and outputs here (default: a temporary folder)")
+    args = parser.parse_args(argv)
+    if "superpixel_fcn" in args.rules and "superpixels" not in args.rules:
+        parser.error("superpixel_fcn needs the superpixels rule")
+
+    config = yaml.safe_load(args.config.read_text())
+    dataset = config["datasets"][args.dataset]
+    source = REPO / "results" / args.dataset / "scenes" / args.scene
+    if not (source / "image.tif").exists() or not (source / "label.tif").exists():
+        print(f"{source}/image.tif and label.tif are missing; make them with\n  .venv/bin/snakemake --cores 1 "
+              f"{source.relative_to(REPO)}/image.tif {source.relative_to(REPO)}/label.tif", file=sys.stderr)
+        return 1
+    seed = config["seed"] if args.seed is None else args.seed
+    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
+    tile_size = config["superpixels"].get("tile_size") if args.superpixel_tile_size is None else args.superpixel_tile_size
+    superpixels["tile_size"] = tile_size or None
+    rule_threads = config["resources"].get("superpixels", config["resources"]["default"])["threads"]
+    superpixels["workers"] = rule_threads if args.superpixel_workers is None else args.superpixel_workers
+    bands = [dataset["band_names"].index(name) for name in config["superpixels"]["bands"]]
+    fcn = dict(config["superpixel_fcn"])
+    if args.epochs is not None:
+        fcn["epochs"] = args.epochs
+    if args.amp:
+        fcn["amp"] = True
+    n_clusters = config["kmeans"]["n_clusters"] or len(dataset["labels"]["classes"])
+    kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
+
+    with tempfile.TemporaryDirectory(prefix="bench_scene.") as tmp:
+        folder = args.workdir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        width, height = args.size
+        start = time.perf_counter()
+        image, truth = build_scene(source / "image.tif", source / "label.tif", width, height, folder)
+        print(f"scene: {width}x{height} px ({width * height / 1e6:.1f} Mpx), mirror-tiled from {source.relative_to(REPO)} "
+              f"in {time.perf_counter() - start:.1f} s; seed {seed}; superpixels {superpixels}; "
+              f"FCN {fcn}", flush=True)
+
+        results = {}
+        if "superpixels" in args.rules:
+            results["superpixels"] = in_fresh_process(superpixels_rule, image, folder / "superpixels.tif", bands,
+                                                      superpixels)
+            report_rule("superpixels", results["superpixels"])
+            print(f"{'':<15} {results['superpixels']['n_superpixels']} superpixels", flush=True)
+        if "superpixel_fcn" in args.rules:
+            run = results["superpixel_fcn"] = in_fresh_process(
+                superpixel_fcn_rule, image, folder / "superpixels.tif", folder / "superpixel_fcn.tif", fcn,
+                args.device, seed)
+            report_rule("superpixel_fcn", run)
+            epoch, epoch_cpu = run["seconds"]["training"] / fcn["epochs"], run["cpu_seconds"]["training"] / fcn["epochs"]
+            print(f"{'':<15} device {run['device']}; per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s CPU; the "
+                  f"published {PUBLISHED_EPOCHS} epochs: {PUBLISHED_EPOCHS * epoch:.0f} s wall, "
+                  f"{PUBLISHED_EPOCHS * epoch_cpu:.0f} s CPU; losses {[round(loss, 4) for loss in run['epoch_losses']]}",
+                  flush=True)
+            if "gpu" in run:
+                print(f"{'':<15} {run['gpu']}, peak GPU memory {run['peak_gpu_gib']:.2f} GiB", flush=True)
+        if "kmeans" in args.rules:
+            results["kmeans"] = in_fresh_process(kmeans_rule, image, folder / "kmeans.tif", n_clusters, kmeans, seed)
+            report_rule("kmeans", results["kmeans"])
+
+        methods = [m for m in ("superpixel_fcn", "kmeans") if m in results]
+        scores = {m: in_fresh_process(score, folder / f"{m}.tif", truth) for m in methods}
+        total = {m: sum(results[m]["seconds"].values()) for m in methods}
+        if "superpixel_fcn" in total:
+            total["superpixel_fcn"] += sum(results["superpixels"]["seconds"].values())
+        if methods:
+            print(f"{'method':<15} {'AMI':>6} {'segments':>8} {'seconds':>8}")
+        for m in methods:
+            print(f"{m:<15} {scores[m]['ami']:6.4f} {scores[m]['n_segments']:8d} {total[m]:8.1f}")
+        if "superpixel_fcn" in total and fcn["epochs"] != PUBLISHED_EPOCHS:
+            estimate = total["superpixel_fcn"] + (PUBLISHED_EPOCHS - fcn["epochs"]) * epoch
+            print(f"superpixel_fcn with the published {PUBLISHED_EPOCHS} epochs (training time scaled): {estimate:.0f} s")
+        if len(methods) == 2:
+            print(f"superpixel_fcn / kmeans: {total['superpixel_fcn'] / total['kmeans']:.1f}x the time, "
+                  f"AMI {scores['superpixel_fcn']['ami'] - scores['kmeans']['ami']:+.4f}")
+        peak = max(result["peak_rss_gib"] for result in results.values())
+        print(f"peak RSS of any rule: {peak:.2f} GiB; of this driver: {peak_rss_gib():.2f} GiB")
+        if args.workdir:
+            (folder / "bench.json").write_text(json.dumps({"results": results, "scores": scores}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
