@@ -4,6 +4,9 @@
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 wildcard_constraints:
     dataset=r"[A-Za-z0-9-]+",
     scene=r"[^/]+",
@@ -18,6 +21,7 @@ include: "workflow/rules/weights.smk"
 include: "workflow/rules/patches.smk"
 include: "workflow/rules/sam.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -140,3 +140,13 @@ def tiny_workflow(tmp_path, http_server, tiny_archive):
     workflow = Workflow(tmp_path / "work")
     workflow.write_config(tiny_config(f"{http_server}/{tiny_archive[0].name}", tiny_archive[1]))
     return workflow
+
+
+@pytest.fixture(scope="session")
+def tiny_default_run(tmp_path_factory, http_server, tiny_archive):
+    """The workflow's default target (tables and report figures) on the tiny dataset, run once per test
+    session and shared: tests read its outputs and must not change them."""
+    workflow = Workflow(tmp_path_factory.mktemp("tiny-default-run") / "work")
+    workflow.write_config(tiny_config(f"{http_server}/{tiny_archive[0].name}", tiny_archive[1]))
+    workflow.run()
+    return workflow

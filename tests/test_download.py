@@ -10,6 +10,14 @@ def test_fetch_http_verifies_checksum(tmp_path, http_server, tiny_archive):
     assert sha256_of(dest) == sha
 
 
+def test_http_download_logs_its_progress(tmp_path, http_server, tiny_archive, caplog):
+    archive, sha = tiny_archive
+    size_mb = archive.stat().st_size / 1e6
+    with caplog.at_level("INFO", logger="rsseg.download"):
+        fetch(f"{http_server}/{archive.name}", tmp_path / "copy.tar.gz", sha)
+    assert f"{archive.name}: {size_mb:.1f} of {size_mb:.1f} MB (100%)" in caplog.messages
+
+
 def test_checksum_mismatch_names_source_and_leaves_nothing(tmp_path, http_server, tiny_archive):
     url = f"{http_server}/{tiny_archive[0].name}"
     with pytest.raises(InputError, match=rf"{url}: sha256 mismatch: expected 0{{64}}, found {tiny_archive[1]}"):

@@ -9,9 +9,8 @@ import rasterio
 pytestmark = pytest.mark.e2e
 
 
-def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_workflow):
-    tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv")
-    work = tiny_workflow.workdir
+def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
+    work = tiny_default_run.workdir
 
     table = pd.read_csv(work / "results" / "tiny_ami.csv")
     assert list(table.columns) == ["scene", "method", "ami", "fmi", "ari", "n_segments", "seconds",
@@ -37,7 +36,7 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_workflow):
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
 
-    again = tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv")
+    again = tiny_default_run.run("results/tiny_ami.csv", "results/tiny_summary.csv")
     assert "Nothing to be done" in again.stdout + again.stderr
 
 

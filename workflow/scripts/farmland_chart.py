@@ -1,0 +1,14 @@
+"""Bar chart of cultivated-land IoU, precision and recall per patch and in total."""
+
+import pandas as pd
+
+from rsseg.figures import farmland_chart
+from rsseg.scripting import run_rule
+
+
+def main(snakemake):
+    scores = pd.read_csv(snakemake.input.scores)
+    farmland_chart(snakemake.output.figure, scores, title=f"Cultivated land, {snakemake.wildcards.dataset}")
+
+
+run_rule(main, snakemake)
