@@ -208,6 +208,11 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if "superpixel_fcn" in args.rules and "superpixels" not in args.rules:
         parser.error("superpixel_fcn needs the superpixels rule")
+    if args.device == "cuda":
+        import torch
+
+        if not torch.cuda.is_available():  # say so now, not after building the scene and its superpixels
+            parser.error("--device cuda, but torch sees no CUDA GPU on this machine")
 
     config = yaml.safe_load(args.config.read_text())
     dataset = config["datasets"][args.dataset]
