@@ -6,6 +6,7 @@ One scene, one 32 px patch and one SAM round keep it to a single SAM image-encod
 """
 
 import json
+import zipfile
 
 import joblib
 import numpy as np
@@ -40,6 +41,7 @@ def random_weights(tmp_path_factory):
 def sam_chain_config(config, weights):
     config["datasets"]["tiny"]["scenes"] = ["scene_a"]
     config["methods"] = ["sam_clip"]
+    config["farmland_iou"] = True
     config["weights"] = weights
     config["patches"].update(size=PATCH, n_patches=1, min_valid_fraction=0.9)
     config["upscale"].update(tile=16, overlap=4)
@@ -53,8 +55,15 @@ def sam_chain_config(config, weights):
 def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sam_file(tiny_workflow,
                                                                                         random_weights):
     tiny_workflow.write_config(sam_chain_config(tiny_workflow.config, random_weights))
-    targets = ("results/tiny_farmland_iou.csv", "results/tiny_ami.csv")
-    tiny_workflow.run(*targets)
+    # once the dataset is in place (scene names come from it), a dry run lays out the whole chain
+    tiny_workflow.run("resources/datasets/tiny")
+    plan = tiny_workflow.run("--dry-run", "results/tiny_farmland_iou.csv")
+    stats = (plan.stdout + plan.stderr).partition("Job stats:")[2].partition("total")[0].splitlines()[3:]
+    jobs = dict(line.split() for line in stats)
+    assert jobs == {"fetch_weights": "3", "prepare_scene": "1", "sample_patches": "1", "upscale_patches": "1",
+                    "sam_iterative": "1", "train_classifier": "1", "classify_segments": "1",
+                    "farmland_iou_table": "1"}
+    tiny_workflow.run()  # the default target: with farmland_iou set, the whole chain and its figures
     results = tiny_workflow.workdir / "results"
 
     manifest = pd.read_csv(results / "tiny/patches/scene_a/manifest.csv")
@@ -115,6 +124,16 @@ def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sa
     assert ami.loc["sam_clip", "n_pixels"] == int(((inside != 255) & (truth != 255)).sum())
     assert ami.loc["sam_clip", "seconds"] >= sam_info["seconds"]
 
+    # the report holds the farmland table and chart beside the AMI ones
+    tiny_workflow.run("--report", "report.zip")
+    with zipfile.ZipFile(tiny_workflow.workdir / "report.zip") as report:
+        stored = sorted(name.rsplit("/", 1)[-1] for name in report.namelist() if "/data/raw/" in name)
+        html = report.read("report/report.html").decode()
+    assert stored == sorted(["tiny_ami.csv", "tiny_summary.csv", "tiny_farmland_iou.csv", "ami.png",
+                             "farmland_iou.png", "scene_a.png", "scene_a_sam_clip.png"])
+    assert "Reference farmland classes: farmland." in html
+
+    targets = ("results/tiny_farmland_iou.csv", "results/tiny_ami.csv")
     again = tiny_workflow.run(*targets)
     assert "Nothing to be done" in again.stdout + again.stderr
 

@@ -63,19 +63,22 @@ def rule_threads(name):
     return config["resources"].get(name, {}).get("threads", config["resources"]["default"]["threads"])
 
 
+def score_tables():
+    """The score tables of every dataset of `run`; the farmland IoU table where `farmland_iou` is set."""
+    tables = ["ami", "summary", "farmland_iou"] if config["farmland_iou"] else ["ami", "summary"]
+    return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in tables]
+
+
 def default_targets():
-    tables = [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in ("ami", "summary")]
-    return [*tables, report_figures]
+    return [*score_tables(), report_figures]
 
 
 def report_figures(wildcards):
-    """Input function: the report's figures for every dataset of `run` (scene names follow the download).
-
-    The farmland chart comes with the farmland IoU table wherever that is a default target."""
+    """Input function: the report's figures for every dataset of `run` (scene names follow the download)."""
     figures = []
     for dataset in config["run"]:
         figures.append(f"results/{dataset}/figures/ami.png")
-        if f"results/{dataset}_farmland_iou.csv" in default_targets():
+        if config["farmland_iou"]:
             figures.append(f"results/{dataset}/figures/farmland_iou.png")
         names = scenes(dataset)
         figures += expand("results/{dataset}/figures/{scene}.png", dataset=dataset, scene=names)

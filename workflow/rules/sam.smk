@@ -121,7 +121,13 @@ rule farmland_iou_table:
         manifests=per_scene("results/{dataset}/patches/{scene}/manifest.csv"),
         masks=per_scene("results/{dataset}/farmland/{scene}"),
     output:
-        table="results/{dataset}_farmland_iou.csv",
+        table=report(
+            "results/{dataset}_farmland_iou.csv",
+            caption="../report/farmland_table.rst",
+            category="Scores",
+            subcategory="{dataset}",
+            labels={"table": "cultivated land IoU"},
+        ),
     params:
         labels=lambda w: dataset_config(w.dataset)["labels"],
         farmland=lambda w: dataset_config(w.dataset)["farmland"],
