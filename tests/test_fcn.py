@@ -125,3 +125,18 @@ def test_segment_scene_reports_losses_and_timings():
     assert labels.shape == (64, 64)
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert info["train_seconds"] > 0 and info["predict_seconds"] > 0
+
+
+def test_in_place_standardisation_gives_the_same_result_without_a_copy():
+    image, _ = synthetic_scene(64, 64, seed=2)
+    valid = (image != 0).any(axis=0)
+    superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1)
+    raw = image.astype(np.float32)
+    copied, copied_info = segment_scene(raw, valid, superpixels, params, "cpu", seed=5)
+    assert np.array_equal(raw, image.astype(np.float32))  # the default leaves the input alone
+    overwritten, info = segment_scene(raw, valid, superpixels, params, "cpu", seed=5, in_place=True)
+    assert np.array_equal(overwritten, copied) and info["epoch_losses"] == copied_info["epoch_losses"]
+    assert np.allclose(raw[:, valid].mean(axis=1), 0, atol=1e-5) and (raw[:, ~valid] == 0).all()
+    with pytest.raises(ValueError, match="float32 image, got uint8"):
+        segment_scene(image, valid, superpixels, params, "cpu", seed=5, in_place=True)

@@ -245,10 +245,14 @@ def remove_small_regions(labels, min_size, valid=None):
     return out
 
 
-def segment_scene(image, valid, superpixels, params, device, seed):
-    """Standardise, train and predict one scene; returns ``(labels, info)`` with timings and losses."""
+def segment_scene(image, valid, superpixels, params, device, seed, in_place=False):
+    """Standardise, train and predict one scene; returns ``(labels, info)`` with timings and losses.
+
+    ``in_place`` standardises the float32 ``image`` in its own memory, which spares a copy of the
+    scene (0.7 GiB for GID) but leaves the caller's array standardised.
+    """
     device = torch.device(device)
-    standardised = standardise(image, valid)
+    standardised = standardise(image, valid, in_place=in_place)
     start = time.perf_counter()
     model, losses = train_fcn(standardised, valid, superpixels, params, device, seed)
     trained = time.perf_counter()

@@ -3,12 +3,16 @@
 import numpy as np
 
 
-def standardise(image, valid):
+def standardise(image, valid, in_place=False):
     """Scale each band to zero mean and unit variance over valid pixels; invalid pixels become 0.
 
-    Works band by band in float32 so a full GID scene never needs a float64 copy.
+    Works band by band in float32 so a full GID scene never needs a float64 copy. ``in_place``
+    overwrites ``image`` (which must be float32) instead of allocating a second scene, for callers
+    that have no further use for the raw values.
     """
-    out = np.empty(image.shape, dtype=np.float32)
+    if in_place and image.dtype != np.float32:
+        raise ValueError(f"in-place standardisation needs a float32 image, got {image.dtype}")
+    out = image if in_place else np.empty(image.shape, dtype=np.float32)
     for band, values in enumerate(image):
         pixels = values[valid]
         mean = float(pixels.mean(dtype=np.float64)) if pixels.size else 0.0

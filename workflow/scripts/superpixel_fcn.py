@@ -19,7 +19,8 @@ def main(snakemake):
     image, valid, profile = read_scene(snakemake.input.image)
     superpixels = read_labels(snakemake.input.superpixels, shape=valid.shape)
     start = time.perf_counter()
-    labels, run = segment_scene(image, valid, superpixels, params, device, seed)
+    # The raw values are not needed again: standardising in place keeps one copy of the scene in memory.
+    labels, run = segment_scene(image, valid, superpixels, params, device, seed, in_place=True)
     seconds = time.perf_counter() - start
     write_labels(snakemake.output.labels, labels, profile)
     info = {"method": "superpixel_fcn", "seconds": seconds,
