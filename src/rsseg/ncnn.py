@@ -30,8 +30,8 @@ CONVS_OUTSIDE_RRDB = 6  # conv_first, conv_body, conv_up1, conv_up2, conv_hr, co
 @dataclass
 class Convolution:
     name: str
-    weight: np.ndarray       # float32 (out, in, kernel_h, kernel_w)
-    bias: np.ndarray | None  # float32 (out,)
+    weight: np.ndarray       # float32 (out, in, kernel_h, kernel_w), writable, owns its memory
+    bias: np.ndarray | None  # float32 (out,), likewise
 
 
 def parse_param(text):
@@ -104,9 +104,9 @@ def realesrgan_state_dict(param_text, weights):
     convolutions = read_convolutions(param_text, weights)
     state = {}
     for name, conv in zip(rrdbnet_names(len(convolutions)), convolutions):
-        state[f"{name}.weight"] = torch.from_numpy(conv.weight.copy())
+        state[f"{name}.weight"] = torch.from_numpy(conv.weight)
         if conv.bias is not None:
-            state[f"{name}.bias"] = torch.from_numpy(conv.bias.copy())
+            state[f"{name}.bias"] = torch.from_numpy(conv.bias)
     return state
 
 
