@@ -63,22 +63,26 @@ def tiny_scene(seed=0):
     return standardised.astype(np.float32), valid, superpixels, classes
 
 
+def assert_trained_well(image, valid, superpixels, classes, params, device):
+    model, losses = train_fcn(image, valid, superpixels, params, device, seed=0)
+    assert np.all(np.isfinite(losses)) and losses[-1] < 0.6 * losses[0]
+    labels = predict_labels(model, image, valid, params, device)
+    assert labels.shape == valid.shape and labels.dtype == np.uint8
+    assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < params.n_classes).all()
+    assert adjusted_mutual_info_score(classes[valid], labels[valid]) > 0.4
+    return labels
+
+
 def test_training_finds_classes_that_are_uniform_within_superpixels():
     image, valid, superpixels, classes = tiny_scene()
     params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1)
-    model, losses = train_fcn(image, valid, superpixels, params, "cpu", seed=0)
-    assert len(losses) == 8 and np.all(np.isfinite(losses))
-    assert losses[-1] < 0.6 * losses[0]
-    labels = predict_labels(model, image, valid, params, "cpu")
-    assert labels.shape == valid.shape and labels.dtype == np.uint8
-    assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < 8).all()
+    labels = assert_trained_well(image, valid, superpixels, classes, params, "cpu")
     # the share of pixels agreeing with their superpixel's majority label
     agreeing = sum(np.bincount(labels[valid & (superpixels == s)]).max()
                    for s in np.unique(superpixels[valid]))
     assert agreeing / valid.sum() > 0.85
     # an untrained net puts everything in one class; the trained one separates the scene's classes
     assert len(np.unique(labels[valid])) >= 3
-    assert adjusted_mutual_info_score(classes[valid], labels[valid]) > 0.4
 
 
 def test_training_without_valid_pixels_is_an_error():
@@ -140,3 +144,25 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
     assert np.allclose(raw[:, valid].mean(axis=1), 0, atol=1e-5) and (raw[:, ~valid] == 0).all()
     with pytest.raises(ValueError, match="float32 image, got uint8"):
         segment_scene(image, valid, superpixels, params, "cpu", seed=5, in_place=True)
+
+
+def test_the_cuda_settings_train_and_predict_on_cpu_too(monkeypatch):
+    # channels_last and bfloat16 autocast are only switched on for CUDA; forcing them on the CPU
+    # runs the same code on CI, which has no GPU.
+    import rsseg.fcn
+    monkeypatch.setattr(rsseg.fcn, "memory_format", lambda device: torch.channels_last)
+    monkeypatch.setattr(rsseg.fcn, "autocast",
+                        lambda device, params: torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.amp))
+    image, valid, superpixels, classes = tiny_scene()
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, amp=True,
+                       batch_size=2)
+    assert_trained_well(image, valid, superpixels, classes, params, "cpu")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("amp", [False, True])
+def test_training_and_inference_on_cuda(amp):
+    image, valid, superpixels, classes = tiny_scene()
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, amp=amp,
+                       batch_size=2)
+    assert_trained_well(image, valid, superpixels, classes, params, "cuda")

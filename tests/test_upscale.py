@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pytest
 import rasterio
@@ -45,6 +47,14 @@ def test_uint8_and_unit_float_inputs_give_the_same_uint8_output(model, image):
     out = upscale_image(model, image, tile=24, overlap=8)
     assert out.dtype == np.uint8 and out.shape == (3, 160, 192)
     assert np.array_equal(out, upscale_image(model, image / 255.0, tile=24, overlap=8))
+
+
+def test_half_precision_stays_within_one_grey_level_of_float32(model, image):
+    # the workflow's ``half: true`` for CUDA; float16 convolutions also run on the CPU
+    in_float32 = upscale_image(model, image, tile=24, overlap=8).astype(int)
+    in_float16 = upscale_image(copy.deepcopy(model), image, tile=24, overlap=8, half=True).astype(int)
+    assert in_float16.shape == in_float32.shape
+    assert np.abs(in_float16 - in_float32).max() <= 1 and (in_float16 != in_float32).any()
 
 
 def test_geotiff_is_stretched_upscaled_and_georeferenced_at_a_quarter_pixel(model, tmp_path):
