@@ -50,7 +50,8 @@ def test_uint8_and_unit_float_inputs_give_the_same_uint8_output(model, image):
 
 
 def test_half_precision_stays_within_one_grey_level_of_float32(model, image):
-    # the workflow's ``half: true`` for CUDA; float16 convolutions also run on the CPU
+    # the workflow's ``half: true`` for CUDA; float16 convolutions also run on the CPU. A copy of the
+    # model, since upscaling converts the model it is given to the requested precision.
     in_float32 = upscale_image(model, image, tile=24, overlap=8).astype(int)
     in_float16 = upscale_image(copy.deepcopy(model), image, tile=24, overlap=8, half=True).astype(int)
     assert in_float16.shape == in_float32.shape
