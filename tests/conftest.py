@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tarfile
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -129,6 +130,13 @@ class Workflow:
         if check and done.returncode != 0:
             raise AssertionError(f"snakemake failed ({done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
         return done
+
+    def report(self):
+        """Build ``report.zip``; returns the names of the files it stores (sorted) and its HTML page."""
+        self.run("--report", "report.zip")
+        with zipfile.ZipFile(self.workdir / "report.zip") as report:
+            stored = sorted(name.rsplit("/", 1)[-1] for name in report.namelist() if "/data/raw/" in name)
+            return stored, report.read("report/report.html").decode()
 
 
 @pytest.fixture

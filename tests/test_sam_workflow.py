@@ -6,7 +6,6 @@ One scene, one 32 px patch and one SAM round keep it to a single SAM image-encod
 """
 
 import json
-import zipfile
 
 import joblib
 import numpy as np
@@ -125,10 +124,7 @@ def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sa
     assert ami.loc["sam_clip", "seconds"] >= sam_info["seconds"]
 
     # the report holds the farmland table and chart beside the AMI ones
-    tiny_workflow.run("--report", "report.zip")
-    with zipfile.ZipFile(tiny_workflow.workdir / "report.zip") as report:
-        stored = sorted(name.rsplit("/", 1)[-1] for name in report.namelist() if "/data/raw/" in name)
-        html = report.read("report/report.html").decode()
+    stored, html = tiny_workflow.report()
     assert stored == sorted(["tiny_ami.csv", "tiny_summary.csv", "tiny_farmland_iou.csv", "ami.png",
                              "farmland_iou.png", "scene_a.png", "scene_a_sam_clip.png"])
     assert "Reference farmland classes: farmland." in html
