@@ -10,7 +10,8 @@ peak resident memory is that process's ``ru_maxrss``, so it counts everything th
 Hyper-parameters come from ``config/config.yaml``; options override a few of them for the benchmark.
 
     nice -n 10 .venv/bin/python bench/bench_scene.py --epochs 1 --device cpu
-    .venv/bin/python bench/bench_scene.py --device cuda --amp          # published 10 epochs on a GPU
+    .venv/bin/python bench/bench_scene.py --precision float32 bfloat16   # both, one after the other
+    .venv/bin/python bench/bench_scene.py --device cuda                  # published 10 epochs on a GPU
 """
 
 import argparse
@@ -122,7 +123,7 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     import torch
 
     from rsseg.device import resolve_device
-    from rsseg.fcn import FCNParams, predict_labels, train_fcn
+    from rsseg.fcn import FCNParams, compute_dtype, predict_labels, train_fcn
     from rsseg.raster import read_labels, read_scene, write_labels
     from rsseg.spectra import standardise
 
@@ -140,7 +141,8 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     clock.lap("inference")
     write_labels(out_path, labels, profile)
     clock.lap("write")
-    extra = {"epoch_losses": losses, "device": str(device)}
+    extra = {"epoch_losses": losses, "device": str(device),
+             "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
     if device.type == "cuda":
         extra.update(gpu=torch.cuda.get_device_name(device), peak_gpu_gib=torch.cuda.max_memory_allocated(device) / 2**30)
     return clock.result(**extra)
@@ -183,7 +185,7 @@ def parse_size(text):
 def report_rule(name, result):
     stages = ", ".join(f"{stage} {seconds:.1f}/{result['cpu_seconds'][stage]:.1f}"
                        for stage, seconds in result["seconds"].items())
-    print(f"{name:<15} {sum(result['seconds'].values()):8.1f} s wall {sum(result['cpu_seconds'].values()):8.1f} s CPU  "
+    print(f"{name:<24} {sum(result['seconds'].values()):8.1f} s wall {sum(result['cpu_seconds'].values()):8.1f} s CPU  "
           f"peak RSS {result['peak_rss_gib']:.2f} GiB  (wall/CPU s: {stages})", flush=True)
 
 
@@ -195,7 +197,9 @@ def main(argv=None):
                         help="width x height of the benchmark scene in px (default: 7200x6800, a GID scene)")
     parser.add_argument("--epochs", type=int, help="FCN training epochs (default: the config's, published 10)")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    parser.add_argument("--amp", action="store_true", help="bfloat16 autocast on CUDA")
+    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16", "auto"],
+                        help="FCN precision; several run the FCN rule once each, one after the other, on the "
+                             "same scene and superpixels (default: the config's)")
     parser.add_argument("--superpixel-tile-size", type=int, metavar="PX",
                         help="Felzenszwalb tile size (default: the config's; 0: whole scene at once)")
     parser.add_argument("--superpixel-workers", type=int, metavar="N",
@@ -231,8 +235,7 @@ def main(argv=None):
     fcn = dict(config["superpixel_fcn"])
     if args.epochs is not None:
         fcn["epochs"] = args.epochs
-    if args.amp:
-        fcn["amp"] = True
+    precisions = args.precision or [fcn["precision"]]
     n_clusters = config["kmeans"]["n_clusters"] or len(dataset["labels"]["classes"])
     kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
 
@@ -251,38 +254,49 @@ def main(argv=None):
             results["superpixels"] = in_fresh_process(superpixels_rule, image, folder / "superpixels.tif", bands,
                                                       superpixels)
             report_rule("superpixels", results["superpixels"])
-            print(f"{'':<15} {results['superpixels']['n_superpixels']} superpixels", flush=True)
-        if "superpixel_fcn" in args.rules:
-            run = results["superpixel_fcn"] = in_fresh_process(
-                superpixel_fcn_rule, image, folder / "superpixels.tif", folder / "superpixel_fcn.tif", fcn,
-                args.device, seed)
-            report_rule("superpixel_fcn", run)
+            print(f"{'':<24} {results['superpixels']['n_superpixels']} superpixels", flush=True)
+        fcn_runs = []
+        for precision in precisions if "superpixel_fcn" in args.rules else []:
+            name = f"superpixel_fcn_{precision}"
+            fcn_runs.append(name)
+            run = results[name] = in_fresh_process(
+                superpixel_fcn_rule, image, folder / "superpixels.tif", folder / f"{name}.tif",
+                {**fcn, "precision": precision}, args.device, seed)
+            report_rule(name, run)
             epoch, epoch_cpu = run["seconds"]["training"] / fcn["epochs"], run["cpu_seconds"]["training"] / fcn["epochs"]
-            print(f"{'':<15} device {run['device']}; per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s CPU; the "
-                  f"published {PUBLISHED_EPOCHS} epochs: {PUBLISHED_EPOCHS * epoch:.0f} s wall, "
+            print(f"{'':<24} device {run['device']}, {run['dtype']}; per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s "
+                  f"CPU; the published {PUBLISHED_EPOCHS} epochs: {PUBLISHED_EPOCHS * epoch:.0f} s wall, "
                   f"{PUBLISHED_EPOCHS * epoch_cpu:.0f} s CPU; losses {[round(loss, 4) for loss in run['epoch_losses']]}",
                   flush=True)
             if "gpu" in run:
-                print(f"{'':<15} {run['gpu']}, peak GPU memory {run['peak_gpu_gib']:.2f} GiB", flush=True)
+                print(f"{'':<24} {run['gpu']}, peak GPU memory {run['peak_gpu_gib']:.2f} GiB", flush=True)
         if "kmeans" in args.rules:
             results["kmeans"] = in_fresh_process(kmeans_rule, image, folder / "kmeans.tif", n_clusters, kmeans, seed)
             report_rule("kmeans", results["kmeans"])
 
-        methods = [m for m in ("superpixel_fcn", "kmeans") if m in results]
+        methods = fcn_runs + (["kmeans"] if "kmeans" in results else [])
         scores = {m: in_fresh_process(score, folder / f"{m}.tif", truth) for m in methods}
         total = {m: sum(results[m]["seconds"].values()) for m in methods}
-        if "superpixel_fcn" in total:
-            total["superpixel_fcn"] += sum(results["superpixels"]["seconds"].values())
         if methods:
-            print(f"{'method':<15} {'AMI':>6} {'segments':>8} {'seconds':>8}")
+            print(f"{'method':<24} {'AMI':>6} {'segments':>8} {'rule s':>8}  (superpixel_fcn: without the superpixels rule)")
         for m in methods:
-            print(f"{m:<15} {scores[m]['ami']:6.4f} {scores[m]['n_segments']:8d} {total[m]:8.1f}")
-        if "superpixel_fcn" in total and fcn["epochs"] != PUBLISHED_EPOCHS:
-            estimate = total["superpixel_fcn"] + (PUBLISHED_EPOCHS - fcn["epochs"]) * epoch
-            print(f"superpixel_fcn with the published {PUBLISHED_EPOCHS} epochs (training time scaled): {estimate:.0f} s")
-        if len(methods) == 2:
-            print(f"superpixel_fcn / kmeans: {total['superpixel_fcn'] / total['kmeans']:.1f}x the time, "
-                  f"AMI {scores['superpixel_fcn']['ami'] - scores['kmeans']['ami']:+.4f}")
+            print(f"{m:<24} {scores[m]['ami']:6.4f} {scores[m]['n_segments']:8d} {total[m]:8.1f}")
+        for m in fcn_runs[1:]:
+            print(f"{fcn_runs[0]} / {m}: {total[fcn_runs[0]] / total[m]:.2f}x the rule's wall time, "
+                  f"{results[fcn_runs[0]]['seconds']['training'] / results[m]['seconds']['training']:.2f}x the "
+                  f"training's; AMI {scores[m]['ami'] - scores[fcn_runs[0]]['ami']:+.4f}")
+        if fcn_runs and "superpixels" in results:
+            superpixel_seconds = sum(results["superpixels"]["seconds"].values())
+            for m in fcn_runs:
+                line = f"{m}: superpixels + FCN rules {superpixel_seconds + total[m]:.0f} s"
+                if fcn["epochs"] != PUBLISHED_EPOCHS:
+                    training = results[m]["seconds"]["training"]
+                    estimate = superpixel_seconds + total[m] + (PUBLISHED_EPOCHS / fcn["epochs"] - 1) * training
+                    line += f"; with the published {PUBLISHED_EPOCHS} epochs (training scaled): {estimate:.0f} s"
+                if "kmeans" in total:
+                    line += (f"; {(superpixel_seconds + total[m]) / total['kmeans']:.1f}x K-means' time, "
+                             f"AMI {scores[m]['ami'] - scores['kmeans']['ami']:+.4f}")
+                print(line)
         peak = max(result["peak_rss_gib"] for result in results.values())
         print(f"peak RSS of any rule: {peak:.2f} GiB; of this driver: {peak_rss_gib():.2f} GiB")
         if args.workdir:

@@ -1,16 +1,29 @@
-"""Benchmark the segmentation methods on real GID-MTL tiles: mean per-tile AMI and seconds per megapixel.
+"""Benchmark the segmentation methods on real GID-MTL crops: per tile, or tiled into one mosaic scene.
 
 Reads ``gid-mtl5`` and ``gid-mtl15`` from ``--data`` (default ``../shared/data/gid_mtl`` beside the
-repository; the tiles are research-only and never part of the repository), runs K-means, ISODATA and
-the superpixel FCN on every tile with the settings of ``config/config.yaml`` and prints a table.
-K-means and ISODATA aim at k = the number of classes present in the tile (the reference figures in
-the data README are K-means with that k: about 0.28 and 0.19 mean AMI); the FCN keeps its configured
-``n_classes`` as the paper does. The superpixel FCN's time includes its Felzenszwalb superpixels.
+repository; the crops are research-only and never part of the repository) and runs K-means, ISODATA
+and the superpixel FCN with the settings of ``config/config.yaml``.
 
-    .venv/bin/python bench/gid_mtl.py --limit 10 --device auto
+Per tile (the default): every 224x224 crop is a scene of its own. K-means and ISODATA aim at k = the
+number of classes present in the tile (the reference figures of the data README are K-means with
+that k: about 0.28 and 0.19 mean AMI); the FCN keeps its configured ``n_classes`` as the paper does,
+but gets one 224 px window per epoch, 10 training steps instead of the hundreds of a GID scene.
+
+``--mosaic``: the crops of a collection, in name order, are tiled row-major into one scene (empty
+places of the last row are no data), as a GID scene would be: the FCN then trains on dozens of
+512 px windows per epoch. K-means and ISODATA get k = the classes of the collection. Every method
+runs once per ``--seeds`` value and the FCN once per ``--precision``; the superpixels (which do not
+depend on the seed) are computed once and their time is added to the FCN's. ``--write-mosaic DIR``
+also writes each mosaic as ``DIR/<collection>/image.tif`` and ``label.tif`` for the workflow
+(``config/README.md``, GID-MTL mosaics).
+
+    .venv/bin/python bench/gid_mtl.py --limit 10
+    .venv/bin/python bench/gid_mtl.py --mosaic --seeds 0 1 2 --precision float32 bfloat16 --json mosaic.json
 """
 
 import argparse
+import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -22,8 +35,9 @@ from PIL import Image
 from rsseg import IGNORE_LABEL
 from rsseg.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.device import resolve_device
-from rsseg.fcn import FCNParams, segment_scene
+from rsseg.fcn import FCNParams, compute_dtype, segment_scene
 from rsseg.metrics import segmentation_scores
+from rsseg.raster import write_labels, write_raster
 from rsseg.superpixels import felzenszwalb_superpixels
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,45 +61,147 @@ def evenly_spaced(names, limit):
     return [names[i] for i in np.linspace(0, len(names) - 1, limit).round().astype(int)]
 
 
-def build_methods(config, device, seed):
-    """Functions ``(image, valid, k) -> labels`` per method, configured as in the study."""
-    kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
-    isodata = {key: value for key, value in config["isodata"].items() if key != "desired_clusters"}
-    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
-    fcn = FCNParams(**config["superpixel_fcn"])
+def tile_names(folder, limit):
+    return evenly_spaced(sorted(path.name for path in (folder / "images").glob("*.png")), limit)
 
-    def superpixel_fcn(image, valid, k):
-        segments = felzenszwalb_superpixels(image, valid, **superpixels)
+
+def build_mosaic(tiles):
+    """Tile equal-sized ``(image (bands, h, w), truth (h, w))`` pairs row-major into one scene.
+
+    The grid has ``ceil(sqrt(n))`` columns and as many rows as needed; places left empty in the last
+    row are no data (invalid pixels, IGNORE_LABEL). Returns ``(image, valid, truth)``.
+    """
+    bands, height, width = tiles[0][0].shape
+    columns = math.ceil(math.sqrt(len(tiles)))
+    rows = math.ceil(len(tiles) / columns)
+    image = np.zeros((bands, rows * height, columns * width), dtype=np.float32)
+    valid = np.zeros((rows * height, columns * width), dtype=bool)
+    truth = np.full((rows * height, columns * width), IGNORE_LABEL, dtype=np.uint8)
+    for index, (tile, tile_truth) in enumerate(tiles):
+        if tile.shape != (bands, height, width):
+            raise ValueError(f"tile {index} is {tile.shape}, the first tile {(bands, height, width)}")
+        place = np.s_[index // columns * height:(index // columns + 1) * height,
+                      index % columns * width:(index % columns + 1) * width]
+        image[(slice(None), *place)] = tile
+        valid[place] = True
+        truth[place] = tile_truth
+    return image, valid, truth
+
+
+def write_mosaic(folder, image, valid, truth):
+    """``folder/image.tif`` (uint8 RGB, 0 in every band where no data) and ``folder/label.tif`` (class codes,
+    255 unlabelled), without georeferencing, as a local-folder dataset of the workflow reads them."""
+    pixels = np.where(valid, image, 0).astype(np.uint8)
+    profile = dict(driver="GTiff", width=image.shape[2], height=image.shape[1], nodata=0, compress="deflate")
+    write_raster(Path(folder) / "image.tif", pixels, profile)
+    write_labels(Path(folder) / "label.tif", truth, profile)
+
+
+def fcn_method(config, device, seed, precision=None):
+    """``(image, valid, k) -> labels`` running the superpixels and the FCN as configured."""
+    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
+    fcn = FCNParams(**{**config["superpixel_fcn"], **({"precision": precision} if precision else {})})
+
+    def superpixel_fcn(image, valid, k, segments=None):
+        if segments is None:
+            segments = felzenszwalb_superpixels(image, valid, **superpixels)
         return segment_scene(image, valid, segments, fcn, device, seed)[0]
 
+    return superpixel_fcn
+
+
+def baseline_methods(config, seed):
+    """``(image, valid, k) -> labels`` for K-means and ISODATA, configured as in the study but for k."""
+    kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
+    isodata = {key: value for key, value in config["isodata"].items() if key != "desired_clusters"}
     return {
         "kmeans": lambda image, valid, k: kmeans_segment(image, valid, k, seed=seed, **kmeans),
         "isodata": lambda image, valid, k: isodata_segment(
             image, valid, IsodataParams(desired_clusters=k, **isodata), seed=seed),
-        "superpixel_fcn": superpixel_fcn,
     }
 
 
-def benchmark(folder, unlabelled, methods, limit):
-    """Per-method lists of per-tile AMI and total seconds and megapixels over the tiles of ``folder``."""
-    names = evenly_spaced(sorted(path.name for path in (folder / "images").glob("*.png")), limit)
-    results = {method: {"ami": [], "seconds": 0.0, "megapixels": 0.0} for method in methods}
+def timed(function, *args):
+    start = time.perf_counter()
+    result = function(*args)
+    return result, time.perf_counter() - start
+
+
+def per_tile(folder, unlabelled, config, device, seed, limit):
+    """Rows ``(collection, method, tiles, mean AMI, seconds per Mpx)`` over the tiles of ``folder``."""
+    methods = {**baseline_methods(config, seed), "superpixel_fcn": fcn_method(config, device, seed)}
+    names = tile_names(folder, limit)
+    amis = {method: [] for method in methods}
+    seconds = dict.fromkeys(methods, 0.0)
+    megapixels = 0.0
     for index, name in enumerate(names, 1):
         image, truth = read_tile(folder, name, unlabelled)
         valid = np.ones(truth.shape, dtype=bool)
         k = len(np.unique(truth[truth != IGNORE_LABEL]))
+        megapixels += truth.size / 1e6
         line = []
         for method, segment in methods.items():
-            start = time.perf_counter()
-            labels = segment(image, valid, k)
-            seconds = time.perf_counter() - start
-            ami = segmentation_scores(labels, truth)["ami"]
-            results[method]["ami"].append(ami)
-            results[method]["seconds"] += seconds
-            results[method]["megapixels"] += truth.size / 1e6
-            line.append(f"{method} {ami:.3f} ({seconds:.1f} s)")
+            labels, took = timed(segment, image, valid, k)
+            amis[method].append(segmentation_scores(labels, truth)["ami"])
+            seconds[method] += took
+            line.append(f"{method} {amis[method][-1]:.3f} ({took:.1f} s)")
         print(f"{folder.name} {index}/{len(names)} {name} k={k}: " + ", ".join(line), file=sys.stderr, flush=True)
+    return [(folder.name, method, len(names), float(np.mean(amis[method])), seconds[method] / megapixels)
+            for method in methods]
+
+
+def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_to=None):
+    """One result dict per method (and FCN precision) and seed on the mosaic of ``folder``'s tiles."""
+    names = tile_names(folder, limit)
+    image, valid, truth = build_mosaic([read_tile(folder, name, unlabelled) for name in names])
+    if write_to:
+        write_mosaic(Path(write_to) / folder.name, image, valid, truth)
+    k = len(np.unique(truth[truth != IGNORE_LABEL]))
+    height, width = truth.shape
+    print(f"{folder.name}: {len(names)} tiles in a {width}x{height} px mosaic, {k} classes", file=sys.stderr, flush=True)
+    tile_size = config["superpixels"]["tile_size"]
+    superpixel_args = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
+    segments, superpixel_seconds = timed(
+        lambda: felzenszwalb_superpixels(image, valid, tile_size=tile_size, **superpixel_args))
+    results = []
+
+    def record(method, precision, seed, labels, seconds):
+        scores = segmentation_scores(labels, truth)
+        results.append(dict(collection=folder.name, method=method, precision=precision, seed=seed, ami=scores["ami"],
+                            n_segments=scores["n_segments"], seconds=seconds, megapixels=truth.size / 1e6,
+                            tiles=len(names)))
+        print(f"  {method} {precision or ''} seed {seed}: AMI {scores['ami']:.4f}, {seconds:.1f} s", file=sys.stderr,
+              flush=True)
+
+    for seed in seeds:
+        for method, segment in baseline_methods(config, seed).items():
+            labels, seconds = timed(segment, image, valid, k)
+            record(method, None, seed, labels, seconds)
+        for precision in precisions:
+            dtype = str(compute_dtype(precision, device)).removeprefix("torch.")
+            labels, seconds = timed(fcn_method(config, device, seed, precision), image, valid, k, segments)
+            record("superpixel_fcn", dtype, seed, labels, superpixel_seconds + seconds)
     return results
+
+
+def summarise_mosaic(results):
+    """Mean and standard deviation over the seeds per collection, method and precision; ratios to float32."""
+    groups = {}
+    for row in results:
+        groups.setdefault((row["collection"], row["method"], row["precision"]), []).append(row)
+    print(f"{'collection':<11} {'method':<15} {'precision':<9} {'seeds':>5} {'mean AMI':>8} {'std':>6} "
+          f"{'segments':>8} {'seconds':>8}")
+    for (collection, method, precision), rows in groups.items():
+        ami = [row["ami"] for row in rows]
+        print(f"{collection:<11} {method:<15} {precision or '':<9} {len(rows):>5} {np.mean(ami):>8.4f} {np.std(ami):>6.4f} "
+              f"{np.mean([row['n_segments'] for row in rows]):>8.1f} {np.mean([row['seconds'] for row in rows]):>8.1f}")
+    for (collection, method, precision), rows in groups.items():
+        reference = groups.get((collection, method, "float32"))
+        if precision in (None, "float32") or reference is None:
+            continue
+        speed = np.mean([row["seconds"] for row in reference]) / np.mean([row["seconds"] for row in rows])
+        change = np.mean([row["ami"] for row in rows]) - np.mean([row["ami"] for row in reference])
+        print(f"{collection} {method} {precision}: {speed:.2f}x faster than float32, mean AMI {change:+.4f}")
 
 
 def main(argv=None):
@@ -95,7 +211,13 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, help="tiles per collection, spread over the sorted names")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
-    parser.add_argument("--seed", type=int, help="default: the config's seed")
+    parser.add_argument("--seed", type=int, help="per-tile mode: the seed (default: the config's)")
+    parser.add_argument("--mosaic", action="store_true", help="tile each collection into one scene")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="mosaic mode (default: 0 1 2)")
+    parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16", "auto"],
+                        help="mosaic mode: FCN precisions to run (default: the config's)")
+    parser.add_argument("--write-mosaic", type=Path, metavar="DIR", help="mosaic mode: also write the mosaics here")
+    parser.add_argument("--json", type=Path, help="mosaic mode: write every run's scores and seconds here")
     args = parser.parse_args(argv)
     folders = [args.data / name for name in UNLABELLED if (args.data / name / "images").is_dir()]
     if not folders:
@@ -103,14 +225,19 @@ def main(argv=None):
               "and labels/); nothing to benchmark.")
         return 0
     config = yaml.safe_load(args.config.read_text())
-    seed = config["seed"] if args.seed is None else args.seed
     device = resolve_device(args.device)
-    methods = build_methods(config, device, seed)
-    rows = []
-    for folder in folders:
-        for method, result in benchmark(folder, UNLABELLED[folder.name], methods, args.limit).items():
-            rows.append((folder.name, method, len(result["ami"]), float(np.mean(result["ami"])),
-                         result["seconds"] / result["megapixels"]))
+    if args.mosaic:
+        precisions = args.precision or [config["superpixel_fcn"]["precision"]]
+        results = [row for folder in folders for row in mosaic(
+            folder, UNLABELLED[folder.name], config, device, args.seeds, precisions, args.limit, args.write_mosaic)]
+        print(f"device: {device}, seeds: {args.seeds}")
+        summarise_mosaic(results)
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
+        return 0
+    seed = config["seed"] if args.seed is None else args.seed
+    rows = [row for folder in folders
+            for row in per_tile(folder, UNLABELLED[folder.name], config, device, seed, args.limit)]
     print(f"device: {device}, seed: {seed}")
     print(f"{'collection':<11} {'method':<15} {'tiles':>5} {'mean AMI':>8} {'s/Mpx':>8}")
     for collection, method, tiles, ami, speed in rows:

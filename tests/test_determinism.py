@@ -1,6 +1,7 @@
 """A fixed seed gives bit-identical results on CPU, so reruns and cached results agree."""
 
 import numpy as np
+import pytest
 
 from rsseg.fcn import FCNParams, segment_scene
 from rsseg.superpixels import felzenszwalb_superpixels
@@ -14,18 +15,20 @@ def small_scene():
     return image.astype(np.float32), valid
 
 
-def run(image, valid, seed):
+def run(image, valid, seed, precision="float32"):
     superpixels = felzenszwalb_superpixels(image[1:], valid, min_size=16, tile_size=40)
     # batches of two windows, several epochs: the paths where nondeterminism would show
-    params = FCNParams(n_classes=6, width=8, window=48, stride=40, epochs=2, batch_size=2, lr=0.01, min_region=4)
+    params = FCNParams(n_classes=6, width=8, window=48, stride=40, epochs=2, batch_size=2, lr=0.01, min_region=4,
+                       precision=precision)
     labels, info = segment_scene(image, valid, superpixels, params, "cpu", seed)
     return superpixels, labels, info["epoch_losses"]
 
 
-def test_same_seed_gives_identical_superpixels_labels_and_losses():
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_same_seed_gives_identical_superpixels_labels_and_losses(precision):
     image, valid = small_scene()
-    superpixels, labels, losses = run(image, valid, seed=5)
-    superpixels_again, labels_again, losses_again = run(image, valid, seed=5)
+    superpixels, labels, losses = run(image, valid, seed=5, precision=precision)
+    superpixels_again, labels_again, losses_again = run(image, valid, seed=5, precision=precision)
     assert np.array_equal(superpixels, superpixels_again)
     assert np.array_equal(labels, labels_again)
     assert losses == losses_again  # exact float equality, not approximate

@@ -4,8 +4,8 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
-from rsseg.fcn import (FCNParams, SuperpixelFCN, majority_vote, predict_labels, remove_small_regions,
-                       segment_scene, train_fcn)
+from rsseg.fcn import (FCNParams, SuperpixelFCN, compute_dtype, majority_vote, predict_labels,
+                       remove_small_regions, segment_scene, train_fcn)
 from rsseg.superpixels import felzenszwalb_superpixels
 from rsseg.tiling import tile_windows
 
@@ -146,23 +146,41 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
         segment_scene(image, valid, superpixels, params, "cpu", seed=5, in_place=True)
 
 
-def test_the_cuda_settings_train_and_predict_on_cpu_too(monkeypatch):
-    # channels_last and bfloat16 autocast are only switched on for CUDA; forcing them on the CPU
-    # runs the same code on CI, which has no GPU.
-    import rsseg.fcn
-    monkeypatch.setattr(rsseg.fcn, "memory_format", lambda device: torch.channels_last)
-    monkeypatch.setattr(rsseg.fcn, "autocast",
-                        lambda device, params: torch.autocast("cpu", dtype=torch.bfloat16, enabled=params.amp))
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_both_precisions_train_and_predict_on_cpu(precision):
+    # batches of two windows: the path a GPU run with a larger batch_size takes
     image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, amp=True,
-                       batch_size=2)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
+                       precision=precision, batch_size=2)
     assert_trained_well(image, valid, superpixels, classes, params, "cpu")
 
 
+@pytest.mark.parametrize(("avx512_bf16", "amx", "expected"), [
+    (True, False, torch.bfloat16), (False, True, torch.bfloat16), (False, False, torch.float32)])
+def test_auto_precision_takes_bfloat16_only_where_the_cpu_computes_it(monkeypatch, avx512_bf16, amx, expected):
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
+    assert compute_dtype("auto", torch.device("cpu")) == expected
+    assert compute_dtype("float32", torch.device("cpu")) == torch.float32
+    assert compute_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
+
+
+def test_an_unknown_precision_is_rejected():
+    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, auto, got 'float16'"):
+        FCNParams(precision="float16")
+
+
+def test_segment_scene_records_the_dtype_it_ran_in():
+    image, valid, superpixels, _ = tiny_scene()
+    params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16")
+    _, info = segment_scene(image, valid, superpixels, params, "cpu", seed=0)
+    assert info["dtype"] == "bfloat16"
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("amp", [False, True])
-def test_training_and_inference_on_cuda(amp):
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_training_and_inference_on_cuda(precision):
     image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, amp=amp,
-                       batch_size=2)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
+                       precision=precision, batch_size=2)
     assert_trained_well(image, valid, superpixels, classes, params, "cuda")

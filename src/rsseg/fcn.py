@@ -19,15 +19,24 @@ from torch import nn
 
 from . import IGNORE_LABEL
 from .device import seed_everything
+from .heap import retained_heap
 from .spectra import standardise
 from .tiling import tile_windows, window_starts
 
 log = logging.getLogger(__name__)
 
 
+PRECISIONS = ("float32", "bfloat16", "auto")
+
+
 @dataclass
 class FCNParams:
-    """Hyper-parameters; defaults are the published ones (``amp`` is an addition, off by default)."""
+    """Hyper-parameters; defaults are the published ones (``precision`` float32, the paper's).
+
+    ``precision``: ``bfloat16`` runs the network under bfloat16 autocast (the loss and the softmax
+    sums stay float32); ``auto`` picks bfloat16 where the device computes it in hardware
+    (:func:`bfloat16_is_fast`) and float32 elsewhere.
+    """
 
     n_classes: int = 32
     width: int = 64
@@ -37,7 +46,7 @@ class FCNParams:
     lr: float = 1e-3
     batch_size: int = 1
     min_region: int = 20
-    amp: bool = False  # bfloat16 autocast on CUDA; ignored on CPU
+    precision: str = "float32"
 
     def __post_init__(self):
         if not 2 <= self.n_classes < IGNORE_LABEL:
@@ -46,6 +55,8 @@ class FCNParams:
         for name in ("width", "window", "stride", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
 
 def conv_block(in_channels, out_channels):
@@ -107,14 +118,29 @@ def majority_vote(predicted, superpixels, n_classes=None):
     return winner[segment].view(predicted.shape)
 
 
-def autocast(device, params):
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=params.amp and device.type == "cuda")
+def bfloat16_is_fast(device):
+    """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU with native bfloat16 (Ampere and
+    later), or a CPU with AVX512-BF16 or AMX, where oneDNN's bfloat16 convolutions run at twice the
+    float32 rate. Elsewhere bfloat16 is emulated and slower than float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
 
 
-def memory_format(device):
-    """channels_last on CUDA, where cuDNN's convolutions are faster in it; CPU keeps the default
-    layout so CPU results stay bit-identical to earlier runs."""
-    return torch.channels_last if device.type == "cuda" else torch.contiguous_format
+def compute_dtype(precision, device):
+    """The dtype the network runs in for a ``precision`` setting on ``device``."""
+    if precision == "auto":
+        return torch.bfloat16 if bfloat16_is_fast(torch.device(device)) else torch.float32
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[precision]
+
+
+def autocast(device, dtype):
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
+
+
+# channels_last on every device: cuDNN's and oneDNN's convolutions are faster in it (on this
+# project's CPU a float32 training step takes 0.78x the time, a bfloat16 one 0.72x; docs/benchmarks.md)
+MEMORY_FORMAT = torch.channels_last
 
 
 def scene_tensor(array, device):
@@ -141,7 +167,8 @@ def train_fcn(image, valid, superpixels, params, device, seed):
     if not windows:
         raise ValueError("the image has no valid pixel to train on")
     seed_everything(seed)
-    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=memory_format(device))
+    dtype = compute_dtype(params.precision, device)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=MEMORY_FORMAT)
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
     generator = torch.Generator().manual_seed(seed)
     image_t, valid_t = scene_tensor(image, device), scene_tensor(valid, device)
@@ -151,30 +178,32 @@ def train_fcn(image, valid, superpixels, params, device, seed):
         crops = [windows[i] for i in indices]
         def stack(t):
             return torch.stack([t[..., r:r + h, c:c + w] for r, c, h, w in crops])
-        return (stack(image_t).contiguous(memory_format=memory_format(device)), stack(valid_t),
+        return (stack(image_t).contiguous(memory_format=MEMORY_FORMAT), stack(valid_t),
                 stack(superpixels_t).long())
 
     model.train()
     losses, start = [], time.perf_counter()
-    for epoch in range(params.epochs):
-        order = torch.randperm(len(windows), generator=generator).tolist()
-        total = torch.zeros((), device=device)
-        for first in range(0, len(order), params.batch_size):
-            x, valid_w, segments = batch(order[first:first + params.batch_size])
-            with autocast(device, params):
-                logits = model(x)
-            # Invalid pixels form one group of their own, so their predictions sway no vote.
-            segments = torch.where(valid_w, segments, segments.min() - 1)
-            target = majority_vote(logits.argmax(dim=1), segments, params.n_classes)
-            target[~valid_w] = IGNORE_LABEL
-            loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_LABEL)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            total += loss.detach()
-        losses.append(total.item() / -(-len(order) // params.batch_size))
-        log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
-                 time.perf_counter() - start)
+    log.info("training in %s on %s, %d windows per epoch", str(dtype).removeprefix("torch."), device, len(windows))
+    with retained_heap():
+        for epoch in range(params.epochs):
+            order = torch.randperm(len(windows), generator=generator).tolist()
+            total = torch.zeros((), device=device)
+            for first in range(0, len(order), params.batch_size):
+                x, valid_w, segments = batch(order[first:first + params.batch_size])
+                with autocast(device, dtype):
+                    logits = model(x)
+                # Invalid pixels form one group of their own, so their predictions sway no vote.
+                segments = torch.where(valid_w, segments, segments.min() - 1)
+                target = majority_vote(logits.argmax(dim=1), segments, params.n_classes)
+                target[~valid_w] = IGNORE_LABEL
+                loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_LABEL)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                total += loss.detach()
+            losses.append(total.item() / -(-len(order) // params.batch_size))
+            log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
+                     time.perf_counter() - start)
     return model, losses
 
 
@@ -184,33 +213,37 @@ def predict_labels(model, image, valid, params, device):
     Softmax is summed over overlapping windows in a buffer one window tall and the scene wide:
     rows above the next row of windows are final, so they are argmax-ed and the buffer moves down.
     Memory on ``device`` is the scene plus ``n_classes * window * width`` floats, never
-    ``n_classes * h * w``. Windows of a row go through the net ``batch_size`` at a time.
+    ``n_classes * h * w``. The buffer holds the classes last, the layout of the channels_last
+    logits, so adding a window's softmax and the argmax both read contiguous memory. Windows of a
+    row go through the net ``batch_size`` at a time.
     """
     device = torch.device(device)
+    dtype = compute_dtype(params.precision, device)
     _, height, width = image.shape
     win_h, win_w = min(params.window, height), min(params.window, width)
     image_t = scene_tensor(image, device)
     cols = window_starts(width, params.window, params.stride)
     labels = np.empty((height, width), dtype=np.uint8)
-    strip = torch.zeros((params.n_classes, win_h, width), device=device)
+    strip = torch.zeros((win_h, width, params.n_classes), device=device)
     top = 0
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), retained_heap():
         for row in window_starts(height, params.window, params.stride):
             done = row - top
             if done:
-                labels[top:row] = strip[:, :done].argmax(dim=0).to(torch.uint8).cpu().numpy()
-                strip[:, :win_h - done] = strip[:, done:].clone()
-                strip[:, win_h - done:] = 0
+                labels[top:row] = strip[:done].argmax(dim=-1).to(torch.uint8).cpu().numpy()
+                strip[:win_h - done] = strip[done:].clone()
+                strip[win_h - done:] = 0
                 top = row
             for first in range(0, len(cols), params.batch_size):
                 batch_cols = cols[first:first + params.batch_size]
                 x = torch.stack([image_t[:, row:row + win_h, col:col + win_w] for col in batch_cols])
-                with autocast(device, params):
-                    logits = model(x.contiguous(memory_format=memory_format(device)))
+                with autocast(device, dtype):
+                    logits = model(x.contiguous(memory_format=MEMORY_FORMAT))
                 for col, window_logits in zip(batch_cols, logits):
-                    strip[:, :, col:col + win_w] += torch.softmax(window_logits.float(), dim=0)
-        labels[top:] = strip[:, :height - top].argmax(dim=0).to(torch.uint8).cpu().numpy()
+                    probabilities = torch.softmax(window_logits, dim=0, dtype=torch.float32)
+                    strip[:, col:col + win_w] += probabilities.permute(1, 2, 0)
+        labels[top:] = strip[:height - top].argmax(dim=-1).to(torch.uint8).cpu().numpy()
     del strip  # 0.4 GiB for a GID scene, not to be held while remove_small_regions needs its own
     labels[~valid] = IGNORE_LABEL
     return remove_small_regions(labels, params.min_region)
@@ -258,5 +291,6 @@ def segment_scene(image, valid, superpixels, params, device, seed, in_place=Fals
     trained = time.perf_counter()
     labels = predict_labels(model, standardised, valid, params, device)
     info = {"train_seconds": trained - start, "predict_seconds": time.perf_counter() - trained,
-            "epoch_losses": losses, "device": str(device)}
+            "epoch_losses": losses, "device": str(device),
+            "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
     return labels, info
