@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test style lint clean
 
 setup: $(VENV)/.installed
 
@@ -19,10 +19,15 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
-test: setup
+# The style checks first: a formatting or unused-import slip fails in seconds, not after the suite.
+test: style
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -rs --durations=15
 
-lint: setup
+style: setup
+	$(BIN)/ruff check .
+	$(BIN)/snakefmt --check .
+
+lint: style
 	$(BIN)/snakemake --lint
 
 clean:

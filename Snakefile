@@ -1,6 +1,7 @@
 # Unsupervised segmentation of remote-sensing images: superpixel-guided FCN (Chen et al. 2022),
 # ISAgrSC2 iterative SAM with a CLIP-assisted classifier, and their baselines, as one cached DAG.
 
+
 configfile: "config/config.yaml"
 
 
@@ -8,7 +9,8 @@ report: "workflow/report/workflow.rst"
 
 
 wildcard_constraints:
-    dataset=r"[A-Za-z0-9-]+",
+    # "study" names the cross-dataset outputs (results/study_ami.csv), so no dataset is called so
+    dataset=r"(?!study$)[A-Za-z0-9-]+",
     scene=r"[^/]+",
 
 
@@ -22,9 +24,11 @@ include: "workflow/rules/patches.smk"
 include: "workflow/rules/sam.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/sensitivity.smk"
+include: "workflow/rules/study.smk"
 
 
 rule all:
+    default_target: True
     input:
         default_targets(),
-    default_target: True

@@ -128,23 +128,24 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     from rsseg.spectra import standardise
 
     setup_child_logging()
-    device, params = resolve_device(device), FCNParams(**params)
+    device, params = resolve_device(device), FCNParams.from_config(params)
     clock = Stopwatch()
     image, valid, profile = read_scene(image_path)
     superpixels = read_labels(superpixels_path, shape=valid.shape)
     clock.lap("read")
     standardised = standardise(image, valid, in_place=True)  # as the rule does; it keeps ``superpixels``
     clock.lap("standardise")
-    model, losses = train_fcn(standardised, valid, superpixels, params, device, seed)
+    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed)
     clock.lap("training")
-    labels = predict_labels(model, standardised, valid, params, device)
+    labels = predict_labels(model, standardised, valid, params, device=device)
     clock.lap("inference")
     write_labels(out_path, labels, profile)
     clock.lap("write")
     extra = {"epoch_losses": losses, "device": str(device),
              "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
     if device.type == "cuda":
-        extra.update(gpu=torch.cuda.get_device_name(device), peak_gpu_gib=torch.cuda.max_memory_allocated(device) / 2**30)
+        extra.update(gpu=torch.cuda.get_device_name(device),
+                     peak_gpu_gib=torch.cuda.max_memory_allocated(device) / 2**30)
     return clock.result(**extra)
 
 
@@ -227,7 +228,9 @@ def main(argv=None):
         return 1
     seed = config["seed"] if args.seed is None else args.seed
     superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
-    tile_size = config["superpixels"].get("tile_size") if args.superpixel_tile_size is None else args.superpixel_tile_size
+    tile_size = args.superpixel_tile_size
+    if tile_size is None:
+        tile_size = config["superpixels"].get("tile_size")
     superpixels["tile_size"] = tile_size or None
     rule_threads = config["resources"].get("superpixels", config["resources"]["default"])["threads"]
     superpixels["workers"] = rule_threads if args.superpixel_workers is None else args.superpixel_workers
@@ -245,7 +248,8 @@ def main(argv=None):
         width, height = args.size
         start = time.perf_counter()
         image, truth = build_scene(source / "image.tif", source / "label.tif", width, height, folder)
-        print(f"scene: {width}x{height} px ({width * height / 1e6:.1f} Mpx), mirror-tiled from {source.relative_to(REPO)} "
+        print(f"scene: {width}x{height} px ({width * height / 1e6:.1f} Mpx), mirror-tiled from "
+              f"{source.relative_to(REPO)} "
               f"in {time.perf_counter() - start:.1f} s; seed {seed}; superpixels {superpixels}; "
               f"FCN {fcn}", flush=True)
 
@@ -263,10 +267,12 @@ def main(argv=None):
                 superpixel_fcn_rule, image, folder / "superpixels.tif", folder / f"{name}.tif",
                 {**fcn, "precision": precision}, args.device, seed)
             report_rule(name, run)
-            epoch, epoch_cpu = run["seconds"]["training"] / fcn["epochs"], run["cpu_seconds"]["training"] / fcn["epochs"]
+            epoch = run["seconds"]["training"] / fcn["epochs"]
+            epoch_cpu = run["cpu_seconds"]["training"] / fcn["epochs"]
             print(f"{'':<24} device {run['device']}, {run['dtype']}; per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s "
                   f"CPU; the published {PUBLISHED_EPOCHS} epochs: {PUBLISHED_EPOCHS * epoch:.0f} s wall, "
-                  f"{PUBLISHED_EPOCHS * epoch_cpu:.0f} s CPU; losses {[round(loss, 4) for loss in run['epoch_losses']]}",
+                  f"{PUBLISHED_EPOCHS * epoch_cpu:.0f} s CPU; "
+                  f"losses {[round(loss, 4) for loss in run['epoch_losses']]}",
                   flush=True)
             if "gpu" in run:
                 print(f"{'':<24} {run['gpu']}, peak GPU memory {run['peak_gpu_gib']:.2f} GiB", flush=True)
@@ -278,7 +284,8 @@ def main(argv=None):
         scores = {m: in_fresh_process(score, folder / f"{m}.tif", truth) for m in methods}
         total = {m: sum(results[m]["seconds"].values()) for m in methods}
         if methods:
-            print(f"{'method':<24} {'AMI':>6} {'segments':>8} {'rule s':>8}  (superpixel_fcn: without the superpixels rule)")
+            print(f"{'method':<24} {'AMI':>6} {'segments':>8} {'rule s':>8}  "
+                  "(superpixel_fcn: without the superpixels rule)")
         for m in methods:
             print(f"{m:<24} {scores[m]['ami']:6.4f} {scores[m]['n_segments']:8d} {total[m]:8.1f}")
         for m in fcn_runs[1:]:

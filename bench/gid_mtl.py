@@ -10,12 +10,12 @@ that k: about 0.28 and 0.19 mean AMI); the FCN keeps its configured ``n_classes`
 but gets one 224 px window per epoch, 10 training steps instead of the hundreds of a GID scene.
 
 ``--mosaic``: the crops of a collection, in name order, are tiled row-major into one scene (empty
-places of the last row are no data), as a GID scene would be: the FCN then trains on dozens of
-512 px windows per epoch. K-means and ISODATA get k = the classes of the collection. Every method
-runs once per ``--seeds`` value and the FCN once per ``--precision``; the superpixels (which do not
-depend on the seed) are computed once and their time is added to the FCN's. ``--write-mosaic DIR``
-also writes each mosaic as ``DIR/<collection>/image.tif`` and ``label.tif`` for the workflow
-(``config/README.md``, GID-MTL mosaics).
+places of the last row are no data; the few 225 px crops are cut to 224), as a GID scene would be:
+the FCN then trains on dozens of 512 px windows per epoch. K-means and ISODATA get k = the classes
+of the collection. Every method runs once per ``--seeds`` value and the FCN once per ``--precision``;
+the superpixels (which do not depend on the seed) are computed once and their time is added to the
+FCN's. ``--write-mosaic DIR`` also writes each mosaic as ``DIR/<collection>/images/mosaic.tif`` and
+``labels/mosaic.tif``, the layout of the workflow's ``gid-mtl5`` and ``gid-mtl15`` datasets.
 
     .venv/bin/python bench/gid_mtl.py --limit 10
     .venv/bin/python bench/gid_mtl.py --mosaic --seeds 0 1 2 --precision float32 bfloat16 --json mosaic.json
@@ -66,46 +66,46 @@ def tile_names(folder, limit):
 
 
 def build_mosaic(tiles):
-    """Tile equal-sized ``(image (bands, h, w), truth (h, w))`` pairs row-major into one scene.
+    """Tile ``(image (bands, h, w), truth (h, w))`` pairs row-major into one scene.
 
+    Every tile is cut to the smallest tile's size (GID-MTL has a few 225 px crops among the 224 px ones).
     The grid has ``ceil(sqrt(n))`` columns and as many rows as needed; places left empty in the last
     row are no data (invalid pixels, IGNORE_LABEL). Returns ``(image, valid, truth)``.
     """
-    bands, height, width = tiles[0][0].shape
+    bands = tiles[0][0].shape[0]
+    height, width = (min(tile.shape[axis] for tile, _ in tiles) for axis in (1, 2))
     columns = math.ceil(math.sqrt(len(tiles)))
     rows = math.ceil(len(tiles) / columns)
     image = np.zeros((bands, rows * height, columns * width), dtype=np.float32)
     valid = np.zeros((rows * height, columns * width), dtype=bool)
     truth = np.full((rows * height, columns * width), IGNORE_LABEL, dtype=np.uint8)
     for index, (tile, tile_truth) in enumerate(tiles):
-        if tile.shape != (bands, height, width):
-            raise ValueError(f"tile {index} is {tile.shape}, the first tile {(bands, height, width)}")
         place = np.s_[index // columns * height:(index // columns + 1) * height,
                       index % columns * width:(index % columns + 1) * width]
-        image[(slice(None), *place)] = tile
+        image[(slice(None), *place)] = tile[:, :height, :width]
         valid[place] = True
-        truth[place] = tile_truth
+        truth[place] = tile_truth[:height, :width]
     return image, valid, truth
 
 
 def write_mosaic(folder, image, valid, truth):
-    """``folder/image.tif`` (uint8 RGB, 0 in every band where no data) and ``folder/label.tif`` (class codes,
-    255 unlabelled), without georeferencing, as a local-folder dataset of the workflow reads them."""
+    """``folder/images/mosaic.tif`` (uint8 RGB, 0 in every band where no data) and ``folder/labels/mosaic.tif``
+    (class codes, 255 unlabelled), without georeferencing: the layout of the workflow's gid-mtl5 dataset."""
     pixels = np.where(valid, image, 0).astype(np.uint8)
     profile = dict(driver="GTiff", width=image.shape[2], height=image.shape[1], nodata=0, compress="deflate")
-    write_raster(Path(folder) / "image.tif", pixels, profile)
-    write_labels(Path(folder) / "label.tif", truth, profile)
+    write_raster(Path(folder) / "images" / "mosaic.tif", pixels, profile)
+    write_labels(Path(folder) / "labels" / "mosaic.tif", truth, profile)
 
 
 def fcn_method(config, device, seed, precision=None):
     """``(image, valid, k) -> labels`` running the superpixels and the FCN as configured."""
     superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
-    fcn = FCNParams(**{**config["superpixel_fcn"], **({"precision": precision} if precision else {})})
+    fcn = FCNParams.from_config({**config["superpixel_fcn"], **({"precision": precision} if precision else {})})
 
     def superpixel_fcn(image, valid, k, segments=None):
         if segments is None:
             segments = felzenszwalb_superpixels(image, valid, **superpixels)
-        return segment_scene(image, valid, segments, fcn, device, seed)[0]
+        return segment_scene(image, valid, segments, fcn, device=device, seed=seed)[0]
 
     return superpixel_fcn
 
@@ -158,7 +158,8 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_t
         write_mosaic(Path(write_to) / folder.name, image, valid, truth)
     k = len(np.unique(truth[truth != IGNORE_LABEL]))
     height, width = truth.shape
-    print(f"{folder.name}: {len(names)} tiles in a {width}x{height} px mosaic, {k} classes", file=sys.stderr, flush=True)
+    print(f"{folder.name}: {len(names)} tiles in a {width}x{height} px mosaic, {k} classes", file=sys.stderr,
+          flush=True)
     tile_size = config["superpixels"]["tile_size"]
     superpixel_args = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
     segments, superpixel_seconds = timed(
@@ -193,7 +194,8 @@ def summarise_mosaic(results):
           f"{'segments':>8} {'seconds':>8}")
     for (collection, method, precision), rows in groups.items():
         ami = [row["ami"] for row in rows]
-        print(f"{collection:<11} {method:<15} {precision or '':<9} {len(rows):>5} {np.mean(ami):>8.4f} {np.std(ami):>6.4f} "
+        print(f"{collection:<11} {method:<15} {precision or '':<9} {len(rows):>5} {np.mean(ami):>8.4f} "
+              f"{np.std(ami):>6.4f} "
               f"{np.mean([row['n_segments'] for row in rows]):>8.1f} {np.mean([row['seconds'] for row in rows]):>8.1f}")
     for (collection, method, precision), rows in groups.items():
         reference = groups.get((collection, method, "float32"))

@@ -1,5 +1,6 @@
 """Shared fixtures: synthetic GID-like scenes, a local HTTP server and a tiny copy of the workflow."""
 
+import contextlib
 import functools
 import hashlib
 import http.server
@@ -18,6 +19,9 @@ import yaml
 from rasterio.transform import from_origin
 
 REPO = Path(__file__).resolve().parents[1]
+TEST_DIR = REPO / ".test"
+"""The tiny configuration and data that ``snakemake --directory .test`` runs, and the end-to-end tests too."""
+TEST_DATA = TEST_DIR / "data"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 GID5_COLOURS = [(255, 0, 0), (0, 255, 0), (0, 255, 255), (255, 255, 0), (0, 0, 255)]
 CRS = "EPSG:32650"
@@ -65,13 +69,10 @@ def sha256_file(path):
 
 @pytest.fixture(scope="session")
 def tiny_archive(tmp_path_factory):
-    """A tar.gz of two 96x96 GID-like scenes and its sha256."""
-    root = tmp_path_factory.mktemp("tiny-src")
-    for i, name in enumerate(["scene_a", "scene_b"]):
-        write_gid_like(root / "tiny", name, seed=i)
-    archive = root / "tiny.tar.gz"
+    """A tar.gz of the tiny dataset of ``.test/data`` (two 96x96 GID-like scenes) and its sha256."""
+    archive = tmp_path_factory.mktemp("tiny-src") / "tiny.tar.gz"
     with tarfile.open(archive, "w:gz") as tf:
-        tf.add(root / "tiny", arcname="tiny")
+        tf.add(TEST_DATA / "tiny", arcname="tiny")
     return archive, sha256_file(archive)
 
 
@@ -80,31 +81,30 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
-def http_server(tiny_archive):
-    """Serve the archive's folder on 127.0.0.1; yields the base URL."""
-    handler = functools.partial(QuietHandler, directory=str(tiny_archive[0].parent))
+@contextlib.contextmanager
+def serve(folder):
+    """Serve ``folder`` over HTTP on 127.0.0.1; yields the base URL."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def http_server(tiny_archive):
+    """Serve the archive's folder on 127.0.0.1; yields the base URL."""
+    with serve(tiny_archive[0].parent) as url:
+        yield url
 
 
 def tiny_config(url, sha256):
-    """The repository's config cut down to a tiny dataset and quick settings, so both stay in sync."""
-    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-    gid = config["datasets"]["gid"]
-    config["datasets"] = {"tiny": {**gid, "source": url, "sha256": sha256,
-                                   "layout": {"image": "tiny/image_NirRGB/{scene}.tif",
-                                              "label": "tiny/label_5classes/{scene}_label.tif"}}}
-    config["run"] = ["tiny"]
-    config["methods"] = ["superpixel_fcn", "kmeans", "isodata"]
-    config["device"] = "cpu"
-    config["superpixels"].update(min_size=16)
-    config["superpixel_fcn"].update(window=64, stride=48, epochs=2, n_classes=8, width=8)
-    config["kmeans"].update(sample_size=2000, n_init=1)
-    config["isodata"].update(sample_size=2000, max_iterations=5)
+    """The tiny configuration of ``.test/config/config.yaml``, its dataset downloaded from ``url``."""
+    config = yaml.safe_load((TEST_DIR / "config" / "config.yaml").read_text())
+    config["datasets"]["tiny"].update(source=url, checksum=f"sha256:{sha256}")
     return config
 
 

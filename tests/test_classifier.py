@@ -6,13 +6,13 @@ import pytest
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.classifier import (CROP_FILL, ClassifierConfig, confident_pseudo_labels, dataset_targets,
-                              farmland_mask, hue_colour_features, load_head, save_head, segment_crops,
-                              train_segment_classifier, zero_shot_scores)
+from rsseg.classifier import (ClassifierConfig, confident_pseudo_labels, dataset_targets, farmland_mask, load_head,
+                              save_head, train_segment_classifier, zero_shot_scores)
 from rsseg.errors import InputError
 from rsseg.farmland import FARMLAND_COLUMNS, farmland_table
 from rsseg.raster import write_labels
 from rsseg.sam_clip import cluster_segments, paste_patch_maps, semantic_map
+from rsseg.segment_features import CROP_FILL, hue_colour_features, segment_crops
 
 
 def test_pseudo_labels_keep_only_confident_segments():
@@ -158,7 +158,8 @@ def test_paste_patch_maps_fills_patch_areas_and_keeps_earlier_labels_under_gaps(
 
 
 def test_farmland_table_per_patch_and_pooled(tmp_path):
-    profile = dict(driver="GTiff", width=4, height=2, crs="EPSG:32650", transform=from_origin(500000.0, 3400000.0, 4.0, 4.0))
+    profile = dict(driver="GTiff", width=4, height=2, crs="EPSG:32650",
+                   transform=from_origin(500000.0, 3400000.0, 4.0, 4.0))
     truth = {"a": [[1, 1, 0, 255], [1, 0, 0, 255]], "b": [[0, 0, 0, 0], [3, 3, 0, 0]]}
     predicted = {"a": [[1, 0, 1, 1], [1, 0, 0, 0]], "b": [[0, 0, 0, 0], [1, 0, 0, 0]]}
     rows = []

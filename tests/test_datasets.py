@@ -1,4 +1,3 @@
-import json
 import tarfile
 
 import numpy as np
@@ -8,9 +7,10 @@ import yaml
 
 from conftest import GID5_COLOURS, REPO, write_gid_like
 from rsseg import IGNORE_LABEL
-from rsseg.datasets import link_folder, prepare_scene, unpack
+from rsseg.datasets import prepare_scene
 from rsseg.errors import InputError
 from rsseg.labels import class_indices, decode_labels
+from rsseg.sources import link_folder, unpack
 
 GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
 
@@ -41,7 +41,7 @@ def test_prepare_scene_keeps_grid_and_marks_nodata(tmp_path):
     image, classes = write_gid_like(tmp_path, "s", height=40, width=48)
     out_image, out_label = tmp_path / "out" / "image.tif", tmp_path / "out" / "label.tif"
     summary = prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "label_5classes" / "s_label.tif",
-                            out_image, out_label, GID)
+                            image_out=out_image, label_out=out_label, dataset=GID)
     with rasterio.open(out_image) as img, rasterio.open(out_label) as lab:
         assert img.count == 4 and img.shape == (40, 48) and lab.shape == (40, 48)
         assert img.crs == lab.crs == "EPSG:32650" and img.transform.a == 4.0 and img.nodata == 0
@@ -56,7 +56,8 @@ def test_prepare_scene_rejects_too_few_bands(tmp_path):
     write_gid_like(tmp_path, "s", height=16, width=16)
     with pytest.raises(InputError, match=r"s\.tif: has 4 band\(s\), the config selects band 5"):
         prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "label_5classes" / "s_label.tif",
-                      tmp_path / "i.tif", tmp_path / "l.tif", {**GID, "bands": [1, 5]})
+                      image_out=tmp_path / "i.tif", label_out=tmp_path / "l.tif",
+                      dataset={**GID, "bands": [1, 5]})
     assert not (tmp_path / "i.tif").exists()
 
 
@@ -65,7 +66,8 @@ def test_prepare_scene_rejects_labels_of_another_size(tmp_path):
     write_gid_like(tmp_path / "other", "s", height=16, width=20)
     with pytest.raises(InputError, match=r"s_label\.tif: is 16x20 px, expected 16x16 px like s\.tif"):
         prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "other" / "label_5classes" / "s_label.tif",
-                      tmp_path / "i.tif", tmp_path / "l.tif", GID)
+                      image_out=tmp_path / "i.tif",
+                      label_out=tmp_path / "l.tif", dataset=GID)
     assert not (tmp_path / "i.tif").exists() and not (tmp_path / "l.tif").exists()
 
 
@@ -74,7 +76,8 @@ def test_prepare_scene_rejects_a_corrupt_raster(tmp_path):
     corrupt = tmp_path / "corrupt.tif"
     corrupt.write_bytes(b"II*\x00 definitely not a tiff")
     with pytest.raises(InputError, match=r"corrupt\.tif: is not a readable raster"):
-        prepare_scene(corrupt, tmp_path / "label_5classes" / "s_label.tif", tmp_path / "i.tif", tmp_path / "l.tif", GID)
+        prepare_scene(corrupt, tmp_path / "label_5classes" / "s_label.tif", image_out=tmp_path / "i.tif",
+                      label_out=tmp_path / "l.tif", dataset=GID)
 
 
 def test_unpack_tar_and_damaged_archive(tmp_path):
@@ -82,11 +85,11 @@ def test_unpack_tar_and_damaged_archive(tmp_path):
     (tmp_path / "src" / "a.txt").write_text("hello")
     with tarfile.open(tmp_path / "x.tar.gz", "w:gz") as tf:
         tf.add(tmp_path / "src", arcname="src")
-    unpack(tmp_path / "x.tar.gz", tmp_path / "out")
+    unpack([tmp_path / "x.tar.gz"], tmp_path / "out")
     assert (tmp_path / "out" / "src" / "a.txt").read_text() == "hello"
     (tmp_path / "bad.zip").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     with pytest.raises(InputError, match=r"bad\.zip: is a damaged archive"):
-        unpack(tmp_path / "bad.zip", tmp_path / "out2")
+        unpack([tmp_path / "bad.zip"], tmp_path / "out2")
     assert not (tmp_path / "out2").exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
@@ -97,3 +100,71 @@ def test_link_folder_exposes_entries_without_copying(tmp_path):
     assert (tmp_path / "linked" / "image_NirRGB").is_symlink()
     with pytest.raises(InputError, match="is not a folder"):
         link_folder(tmp_path / "absent", tmp_path / "linked2")
+
+
+def test_colour_threshold_removes_compression_noise_before_matching():
+    raw = np.array([(250, 3, 1), (128, 255, 127), (120, 120, 120)], dtype=np.uint8).T[:, None, :]
+    encoding = {**GID["labels"], "colour_threshold": 128}
+    assert decode_labels(raw, encoding)[0].tolist() == [0, 3, IGNORE_LABEL]  # red, yellow, black (unlabelled)
+    assert decode_labels(raw, GID["labels"])[0].tolist() == [IGNORE_LABEL] * 3
+
+
+def rewrite(path, change):
+    """Rewrite a GeoTIFF with ``change(data, profile)`` applied."""
+    with rasterio.open(path) as src:
+        data, profile = src.read(), src.profile
+    data, profile = change(data, profile)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+
+
+def prepare(tmp_path, **kwargs):
+    return prepare_scene(tmp_path / "image_NirRGB" / "s.tif", tmp_path / "label_5classes" / "s_label.tif",
+                         image_out=tmp_path / "i.tif", label_out=tmp_path / "l.tif", dataset=GID, **kwargs)
+
+
+def test_labels_on_another_grid_are_rejected_naming_both_files(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    label = tmp_path / "label_5classes" / "s_label.tif"
+    rewrite(label, lambda data, profile: (data, {**profile, "crs": "EPSG:32651"}))
+    with pytest.raises(InputError, match=rf"^{label}: is on another grid than {tmp_path / 'image_NirRGB' / 's.tif'}: "
+                                         r"CRS EPSG:32651 .* against EPSG:32650"):
+        prepare(tmp_path)
+    shifted = rasterio.transform.from_origin(500004.0, 3400000.0, 4.0, 4.0)
+    rewrite(label, lambda data, profile: (data, {**profile, "crs": "EPSG:32650", "transform": shifted}))
+    with pytest.raises(InputError, match="is on another grid than"):
+        prepare(tmp_path)
+    assert not (tmp_path / "i.tif").exists() and not (tmp_path / "l.tif").exists()
+
+
+def test_labels_without_georeferencing_of_the_image_size_are_taken_as_on_its_grid(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    label = tmp_path / "label_5classes" / "s_label.tif"
+    rewrite(label, lambda data, profile: (data, {k: v for k, v in profile.items() if k not in ("crs", "transform")}))
+    assert prepare(tmp_path)["scored_pixels"] == 16 * 16 - 2 * 2
+
+
+def test_a_scene_without_valid_pixels_stops_naming_the_image(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    rewrite(tmp_path / "image_NirRGB" / "s.tif", lambda data, profile: (np.zeros_like(data), profile))
+    with pytest.raises(InputError, match=r"s\.tif: has no valid pixel: every pixel is no data .*set "
+                                         r"skip_unscored_scenes: true"):
+        prepare(tmp_path)
+    assert not (tmp_path / "i.tif").exists()
+
+
+def test_labels_of_no_configured_class_stop_naming_the_labels_and_what_they_hold(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    rewrite(tmp_path / "label_5classes" / "s_label.tif",
+            lambda data, profile: (np.full_like(data, 7), profile))
+    with pytest.raises(InputError, match=r"s_label\.tif: has no pixel of the configured classes \['built-up', .*"
+                                         r"where the image is valid; it holds \(7, 7, 7\)"):
+        prepare(tmp_path)
+
+
+def test_skip_unscored_writes_the_scene_with_no_scored_pixel(tmp_path, caplog):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    rewrite(tmp_path / "label_5classes" / "s_label.tif", lambda data, profile: (np.zeros_like(data), profile))
+    summary = prepare(tmp_path, skip_unscored=True)
+    assert summary["scored_pixels"] == 0 and (tmp_path / "l.tif").exists()
+    assert "left out of the score tables" in caplog.text

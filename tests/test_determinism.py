@@ -20,7 +20,7 @@ def run(image, valid, seed, precision="float32"):
     # batches of two windows, several epochs: the paths where nondeterminism would show
     params = FCNParams(n_classes=6, width=8, window=48, stride=40, epochs=2, batch_size=2, lr=0.01, min_region=4,
                        precision=precision)
-    labels, info = segment_scene(image, valid, superpixels, params, "cpu", seed)
+    labels, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=seed)
     return superpixels, labels, info["epoch_losses"]
 
 

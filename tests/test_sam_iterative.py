@@ -7,10 +7,11 @@ import rasterio
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
+from rsseg.patches import read_manifest
 from rsseg.sam_iterative import (SamParams, colour_entropy, deduplicate, downsample_instances, drop_small,
-                                 is_under_segmented, iterative_segment, paint_segmented_white,
-                                 read_manifest, refine_masks, segment_patches, should_continue,
-                                 split_components, unsegmented_mask)
+                                 is_under_segmented, iterative_segment, paint_segmented_white, refine_masks,
+                                 should_continue, split_components, unsegmented_mask)
+from rsseg.sam_patches import segment_patches
 
 # loop tests: nothing is refined (no mask covers more than the whole image) and no size filter bites
 LOOP = dict(refine_min_area_fraction=1.0, min_mask_px=1, min_leftover_px=1, dilation_px=1)
@@ -264,7 +265,7 @@ def test_segment_patches_writes_patch_grid_labels_and_table(tmp_path):
     manifest_path = tmp_path / "manifest.csv"
     pd.DataFrame([write_patch(tmp_path, "s_p000", 8, 4)]).to_csv(manifest_path, index=False)
     table = segment_patches(read_manifest(manifest_path), tmp_path / "upscaled", tmp_path / "labels",
-                            half_then_rest_generator([]), SamParams(**LOOP))
+                            generate=half_then_rest_generator([]), params=SamParams(**LOOP))
     with rasterio.open(tmp_path / "labels" / "s_p000.tif") as src:
         labels = src.read(1)
         assert src.dtypes[0] == "int32" and src.nodata == 0
@@ -279,7 +280,8 @@ def test_segment_patches_writes_patch_grid_labels_and_table(tmp_path):
 def test_segment_patches_rejects_upscaled_image_of_wrong_size(tmp_path):
     manifest = pd.DataFrame([write_patch(tmp_path, "s_p000", 8, 2)])
     with pytest.raises(InputError, match=r"s_p000\.tif: is 16x16 px, expected 32x32 px"):
-        segment_patches(manifest, tmp_path / "upscaled", tmp_path / "labels", lambda image: [], SamParams())
+        segment_patches(manifest, tmp_path / "upscaled", tmp_path / "labels", generate=lambda image: [],
+                        params=SamParams())
 
 
 def test_read_manifest_names_missing_columns(tmp_path):

@@ -31,7 +31,7 @@ def test_missing_local_file_names_it_its_sha256_and_where_to_put_it(tmp_path):
     local = tmp_path / "manual" / "sam_vit_b_01ec64.pth"
     url = KNOWN_CHECKPOINTS["sam_vit_b"].url
     with pytest.raises(InputError) as err:
-        install_checkpoint(url, SHA_OF_HELLO, local, tmp_path / "out.pth", "sam")
+        install_checkpoint(tmp_path / "out.pth", name="sam", url=url, sha256=SHA_OF_HELLO, local_path=local)
     message = str(err.value)
     assert message.startswith(f"{local}: does not exist (configured as weights.sam.path)")
     assert SHA_OF_HELLO in message and url in message and "\n" not in message
@@ -42,25 +42,27 @@ def test_local_file_with_the_wrong_checksum_is_rejected(tmp_path):
     local = tmp_path / "ckpt.pth"
     local.write_bytes(b"not hello")
     with pytest.raises(InputError, match=rf"ckpt\.pth: sha256 mismatch: expected {SHA_OF_HELLO}"):
-        install_checkpoint("https://example.invalid/ckpt.pth", SHA_OF_HELLO, local, tmp_path / "out.pth", "sam")
+        install_checkpoint(tmp_path / "out.pth", name="sam", url="https://example.invalid/ckpt.pth",
+                           sha256=SHA_OF_HELLO, local_path=local)
     assert not (tmp_path / "out.pth").exists()
 
 
 def test_verified_local_file_is_installed_at_dest(tmp_path):
     local = tmp_path / "ckpt.pth"
     local.write_bytes(b"hello")
-    dest = install_checkpoint("https://example.invalid/ckpt.pth", SHA_OF_HELLO, local, tmp_path / "w" / "x.pth",
-                              "sam")
+    dest = install_checkpoint(tmp_path / "w" / "x.pth", name="sam", url="https://example.invalid/ckpt.pth",
+                              sha256=SHA_OF_HELLO, local_path=local)
     assert dest.read_bytes() == b"hello" and local.read_bytes() == b"hello"
     with pytest.raises(InputError, match="must not be the installed copy"):
-        install_checkpoint("https://example.invalid/ckpt.pth", SHA_OF_HELLO, dest, dest, "sam")
+        install_checkpoint(dest, name="sam", url="https://example.invalid/ckpt.pth", sha256=SHA_OF_HELLO,
+                           local_path=dest)
     assert dest.read_bytes() == b"hello"
 
 
 def test_failed_download_says_url_sha256_and_how_to_supply_the_file(tmp_path):
     url = (tmp_path / "absent" / "RealESRGAN_x4plus.pth").as_uri()
     with pytest.raises(InputError) as err:
-        install_checkpoint(url, SHA_OF_HELLO, None, tmp_path / "w" / "realesrgan.pth", "realesrgan")
+        install_checkpoint(tmp_path / "w" / "realesrgan.pth", name="realesrgan", url=url, sha256=SHA_OF_HELLO)
     message = str(err.value)
     assert f"cannot download {url}" in message and f"expected sha256 {SHA_OF_HELLO}" in message
     assert f"place the file at {tmp_path / 'w' / 'manual' / 'RealESRGAN_x4plus.pth'}" in message
@@ -69,10 +71,10 @@ def test_failed_download_says_url_sha256_and_how_to_supply_the_file(tmp_path):
 
 def test_downloaded_file_is_checked_against_sha256(tmp_path):
     (tmp_path / "good.pth").write_bytes(b"hello")
-    dest = install_checkpoint((tmp_path / "good.pth").as_uri(), SHA_OF_HELLO, None, tmp_path / "w.pth", "sam")
+    dest = install_checkpoint(tmp_path / "w.pth", name="sam", url=(tmp_path / "good.pth").as_uri(), sha256=SHA_OF_HELLO)
     assert dest.read_bytes() == b"hello"
     with pytest.raises(InputError, match="sha256 mismatch"):
-        install_checkpoint((tmp_path / "good.pth").as_uri(), "0" * 64, None, tmp_path / "w2.pth", "sam")
+        install_checkpoint(tmp_path / "w2.pth", name="sam", url=(tmp_path / "good.pth").as_uri(), sha256="0" * 64)
 
 
 def test_random_realesrgan_x4plus_file_is_detected_by_spandrel_as_esrgan_x4(tmp_path):

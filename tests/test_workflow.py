@@ -1,6 +1,7 @@
 """The real workflow, end to end, on the tiny dataset served over HTTP from 127.0.0.1."""
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -35,6 +36,10 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/scene_a.json").read_text())
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
+    # unpacked in a temporary folder, yet readable by the group like any other output (umask, not mkdtemp's 0700)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (work / "resources/datasets/tiny").stat().st_mode & 0o777 == 0o777 & ~umask
 
     again = tiny_default_run.run("results/tiny_ami.csv", "results/tiny_summary.csv")
     assert "Nothing to be done" in again.stdout + again.stderr
@@ -42,11 +47,13 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
 
 def test_checksum_mismatch_fails_with_one_line_and_leaves_no_dataset(tiny_workflow):
     config = tiny_workflow.config
-    config["datasets"]["tiny"]["sha256"] = "0" * 64
+    config["datasets"]["tiny"]["checksum"] = "sha256:" + "0" * 64
     tiny_workflow.write_config(config)
     done = tiny_workflow.run("results/tiny_ami.csv", check=False)
     assert done.returncode != 0
     assert "sha256 mismatch: expected " + "0" * 64 in done.stderr
+    # like an unreachable source, the mismatch says where a manual copy goes
+    assert f"place a manual copy (sha256:{'0' * 64}) at resources/downloads/tiny/tiny.tar.gz and rerun" in done.stderr
     assert not (tiny_workflow.workdir / "resources" / "datasets" / "tiny").exists()
     assert not list((tiny_workflow.workdir / "resources" / "downloads" / "tiny").glob("*"))
 

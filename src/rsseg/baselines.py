@@ -12,6 +12,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from . import IGNORE_LABEL
+from .params import FromConfig
 from .spectra import standardise
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,8 @@ def check_cluster_count(name, value):
         raise ValueError(f"{name} must be between 1 and {MAX_CLUSTERS}, got {value}")
 
 
-def kmeans_segment(image, valid, n_clusters, sample_size=200_000, n_init=4, seed=0):
+def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *, sample_size: int = 200_000,
+                   n_init: int = 4, seed: int = 0) -> np.ndarray:
     """K-means on standardised pixel spectra; returns uint8 labels with 255 on invalid pixels.
 
     ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask.
@@ -98,7 +100,7 @@ def kmeans_segment(image, valid, n_clusters, sample_size=200_000, n_init=4, seed
 
 
 @dataclass
-class IsodataParams:
+class IsodataParams(FromConfig):
     """ISODATA settings (Tou & Gonzalez 1974 notation in brackets); distances are in standard
     deviations of the standardised bands."""
 
@@ -110,6 +112,8 @@ class IsodataParams:
     min_distance: float = 0.5  # [theta_C] merge centres closer than this
     max_merges_per_iteration: int = 2  # [L]
     sample_size: int = 200_000  # pixels the centres are fitted on
+
+    section = "isodata"
 
     def __post_init__(self):
         if self.initial_clusters is None:
@@ -222,7 +226,7 @@ def fit_isodata(samples, params, rng):
     return fit
 
 
-def isodata_segment(image, valid, params, seed=0):
+def isodata_segment(image: np.ndarray, valid: np.ndarray, params: IsodataParams, *, seed: int = 0) -> np.ndarray:
     """ISODATA on standardised pixel spectra; returns uint8 labels with 255 on invalid pixels."""
     features = standardise(image, valid)
     rng = np.random.default_rng(seed)

@@ -1,68 +1,22 @@
-"""Datasets of the study: unpacking a fetched source and preparing scenes as analysis-ready GeoTIFFs."""
+"""Preparing a dataset's scenes as analysis-ready GeoTIFFs: the configured bands, no data, decoded labels."""
 
 import logging
-import os
-import shutil
-import tarfile
-import tempfile
-import zipfile
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+from rasterio.errors import NotGeoreferencedWarning
 
 from . import IGNORE_LABEL
 from .errors import InputError
+from .files import StrPath
 from .labels import decode_labels
 from .raster import open_raster, read_image, write_labels, write_raster
+from .scenes import expects_georeferencing
 
 log = logging.getLogger(__name__)
-
-
-ARCHIVE_SUFFIXES = (".zip", ".whl", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
-
-
-def unpack(archive, dest):
-    """Unpack a zip (wheels included) or tar archive into ``dest``, which appears only when complete.
-
-    The format is read from the content; any other file is placed in ``dest`` as it is, unless its
-    name says it is an archive, which then must be damaged.
-    """
-    archive, dest = Path(archive), Path(dest)
-    is_zip, is_tar = zipfile.is_zipfile(archive), tarfile.is_tarfile(archive)
-    if not (is_zip or is_tar) and archive.name.lower().endswith(ARCHIVE_SUFFIXES):
-        raise InputError(archive, "is a damaged archive (neither a readable zip nor tar)")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
-        if is_zip:
-            with zipfile.ZipFile(archive) as zf:
-                zf.extractall(tmp)
-        elif is_tar:
-            with tarfile.open(archive) as tf:
-                tf.extractall(tmp, filter="data")
-        else:
-            shutil.copyfile(archive, tmp / archive.name)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as err:
-        raise InputError(archive, f"is a damaged archive ({err})") from None
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def link_folder(folder, dest):
-    """Expose a local copy of a dataset under ``dest`` by symbolic links, without copying gigabytes."""
-    folder, dest = Path(folder).resolve(), Path(dest)
-    if not folder.is_dir():
-        raise InputError(folder, "is not a folder (the dataset's source is a local path)")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    for entry in folder.iterdir():
-        (tmp / entry.name).symlink_to(entry)
-    if dest.exists():
-        shutil.rmtree(dest)
-    os.replace(tmp, dest)
 
 
 def invalid_mask(image, at_or_below, rule):
@@ -71,18 +25,59 @@ def invalid_mask(image, at_or_below, rule):
     return low.any(axis=0) if rule == "any" else low.all(axis=0)
 
 
-def prepare_scene(image_path, label_path, image_out, label_out, dataset):
+def is_georeferenced(profile: Mapping[str, Any]) -> bool:
+    return profile.get("crs") is not None or not profile["transform"].is_identity
+
+
+def check_same_grid(label_path: StrPath, label_profile: Mapping[str, Any], image_path: StrPath,
+                    image_profile: Mapping[str, Any]) -> None:
+    """Labels must lie on the image's grid: same CRS and transform where both files are georeferenced.
+
+    A label file without any georeferencing (a plain PNG mask, say) of the image's size is taken to be
+    on its grid, as there is nothing to compare.
+    """
+    if not (is_georeferenced(label_profile) and is_georeferenced(image_profile)):
+        return
+    label_crs, image_crs = label_profile.get("crs"), image_profile.get("crs")
+    label_transform, image_transform = label_profile["transform"], image_profile["transform"]
+    pixel = max(abs(image_transform.a), abs(image_transform.e))
+    if label_crs != image_crs or not label_transform.almost_equals(image_transform, precision=1e-6 * pixel):
+        raise InputError(label_path, f"is on another grid than {image_path}: CRS {label_crs} and transform "
+                                     f"{tuple(label_transform)[:6]} against {image_crs} and "
+                                     f"{tuple(image_transform)[:6]}; labels must be on the image's grid")
+
+
+def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
+    """The label values (or RGB colours) present in a raw label array, for an error message."""
+    pixels = raw.reshape(raw.shape[0], -1).T
+    if encoding["type"] == "index":
+        pixels = pixels[:, :1]
+    found = np.unique(pixels, axis=0)
+    shown = [tuple(int(v) for v in row) if len(row) > 1 else int(row[0]) for row in found[:limit]]
+    return ", ".join(map(str, shown)) + (f" and {len(found) - limit} more" if len(found) > limit else "")
+
+
+def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
+                  dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
 
-    No-data pixels get the nodata value in every band and :data:`IGNORE_LABEL` in the labels.
+    No-data pixels get the nodata value in every band and :data:`IGNORE_LABEL` in the labels. Labels
+    of another size, or on another georeferenced grid, are an error. So is a scene without a scored
+    pixel (every pixel no data, or no label of a configured class where the image is valid), unless
+    ``skip_unscored``: then it is written with a warning, and the summary's ``scored_pixels`` is 0.
     """
     bands = dataset["bands"]
-    with open_raster(image_path) as src:
-        if src.count < max(bands):
-            raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
-        if src.crs is None:
-            log.warning("%s has no CRS; writing the scene without one", image_path)
-    image, profile = read_image(image_path)
+    georeferenced = expects_georeferencing(dataset["layout"])
+    with warnings.catch_warnings():
+        if not georeferenced:  # PNG and JPEG carry none: the workflow says so once for the dataset
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with open_raster(image_path) as src:
+            if src.count < max(bands):
+                raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
+            if src.crs is None and georeferenced:
+                log.warning("%s has no CRS; writing the scene without one", image_path)
+        image, profile = read_image(image_path)
+        raw_labels, raw_profile = read_image(label_path)
     image = image[[b - 1 for b in bands]]
     nodata_cfg = dataset["nodata"]
     nodata = profile.get("nodata")
@@ -91,19 +86,31 @@ def prepare_scene(image_path, label_path, image_out, label_out, dataset):
     invalid = invalid_mask(image, nodata_cfg["at_or_below"], nodata_cfg["bands"])
     image[:, invalid] = nodata
 
-    raw_labels, _ = read_image(label_path)
     if raw_labels.shape[1:] != image.shape[1:]:
         raise InputError(label_path, f"is {raw_labels.shape[1]}x{raw_labels.shape[2]} px, expected "
                                      f"{image.shape[1]}x{image.shape[2]} px like {Path(image_path).name}")
+    check_same_grid(label_path, raw_profile, image_path, profile)
     labels = decode_labels(raw_labels, dataset["labels"], label_path)
     labels[invalid] = IGNORE_LABEL
+    labelled = labels != IGNORE_LABEL
+    if not labelled.any():
+        if invalid.all():
+            path, problem = image_path, (f"has no valid pixel: every pixel is no data (nodata {nodata}, or at or "
+                                         f"below {nodata_cfg['at_or_below']} in {nodata_cfg['bands']} band(s))")
+        else:
+            names = [c["name"] for c in dataset["labels"]["classes"]]
+            path, problem = label_path, (f"has no pixel of the configured classes {names} where the image is "
+                                         f"valid; it holds {found_labels(raw_labels[:, ~invalid], dataset['labels'])}")
+        if not skip_unscored:
+            raise InputError(path, f"{problem}; fix the dataset's config or set skip_unscored_scenes: true")
+        log.warning("%s: %s; the scene is left out of the score tables (skip_unscored_scenes)", path, problem)
 
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
     write_raster(image_out, image, scene_profile)
     write_labels(label_out, labels, scene_profile)
-    labelled = labels != IGNORE_LABEL
     log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data, %.1f%% labelled", Path(image_path).name,
              len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), 100 * labelled.mean())
     return {"valid_fraction": float(1 - invalid.mean()), "labelled_fraction": float(labelled.mean()),
+            "scored_pixels": int(np.count_nonzero(labelled)),
             "class_counts": np.bincount(labels[labelled], minlength=len(dataset["labels"]["classes"])).tolist()}

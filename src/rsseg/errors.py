@@ -1,4 +1,4 @@
-"""The one exception type for bad input, so rule scripts can report it as a single line."""
+"""The exception types a rule reports as one line: bad input files and unusable settings."""
 
 
 class InputError(ValueError):
@@ -8,3 +8,14 @@ class InputError(ValueError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class ConfigError(ValueError):
+    """A setting cannot work here (e.g. ``device: cuda`` on a machine without a GPU); the message names it."""
+
+
+def one_line(text, limit: int | None = None) -> str:
+    """``text`` (an exception or a string) with its lines joined, cut to ``limit`` characters if given
+    (for messages of other libraries, which may run to pages)."""
+    joined = " ".join(line.strip() for line in str(text).splitlines() if line.strip())
+    return joined if limit is None or len(joined) <= limit else joined[:limit - 3] + "..."

@@ -1,11 +1,13 @@
 """Scoring farmland masks of patches against the patches' class labels: per patch and pooled."""
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import IGNORE_LABEL
+from .files import StrPath
 from .metrics import farmland_scores, ratio
 from .raster import read_labels
 
@@ -22,7 +24,8 @@ def patch_scores(mask_path, label_path, farmland_classes):
     return {**scores, "n_pixels": int(np.count_nonzero(valid))}
 
 
-def farmland_table(manifests, masks_dirs, farmland_classes):
+def farmland_table(manifests: Sequence[pd.DataFrame], masks_dirs: Sequence[StrPath], *,
+                   farmland_classes: Sequence[int]) -> pd.DataFrame:
     """One row per patch of every manifest (mask ``<masks_dir>/<patch_id>.tif``) and a last row, scene
     ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch scores)."""
     rows = []

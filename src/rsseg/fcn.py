@@ -20,6 +20,7 @@ from torch import nn
 from . import IGNORE_LABEL
 from .device import seed_everything
 from .heap import retained_heap
+from .params import FromConfig
 from .spectra import standardise
 from .tiling import tile_windows, window_starts
 
@@ -30,7 +31,7 @@ PRECISIONS = ("float32", "bfloat16", "auto")
 
 
 @dataclass
-class FCNParams:
+class FCNParams(FromConfig):
     """Hyper-parameters; defaults are the published ones (``precision`` float32, the paper's).
 
     ``precision``: ``bfloat16`` runs the network under bfloat16 autocast (the loss and the softmax
@@ -47,6 +48,8 @@ class FCNParams:
     batch_size: int = 1
     min_region: int = 20
     precision: str = "float32"
+
+    section = "superpixel_fcn"
 
     def __post_init__(self):
         if not 2 <= self.n_classes < IGNORE_LABEL:
@@ -149,7 +152,8 @@ def scene_tensor(array, device):
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
-def train_fcn(image, valid, superpixels, params, device, seed):
+def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
+              device: torch.device | str, seed: int) -> tuple[SuperpixelFCN, list[float]]:
     """Train a fresh :class:`SuperpixelFCN` on one scene; returns ``(model, epoch_mean_losses)``.
 
     ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
@@ -207,7 +211,8 @@ def train_fcn(image, valid, superpixels, params, device, seed):
     return model, losses
 
 
-def predict_labels(model, image, valid, params, device):
+def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, params: FCNParams, *,
+                   device: torch.device | str) -> np.ndarray:
     """Label every pixel of ``image`` with the trained ``model``; uint8 ``(h, w)``, invalid = 255.
 
     Softmax is summed over overlapping windows in a buffer one window tall and the scene wide:
@@ -278,7 +283,8 @@ def remove_small_regions(labels, min_size, valid=None):
     return out
 
 
-def segment_scene(image, valid, superpixels, params, device, seed, in_place=False):
+def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
+                  device: torch.device | str, seed: int, in_place: bool = False) -> tuple[np.ndarray, dict]:
     """Standardise, train and predict one scene; returns ``(labels, info)`` with timings and losses.
 
     ``in_place`` standardises the float32 ``image`` in its own memory, which spares a copy of the
@@ -287,9 +293,9 @@ def segment_scene(image, valid, superpixels, params, device, seed, in_place=Fals
     device = torch.device(device)
     standardised = standardise(image, valid, in_place=in_place)
     start = time.perf_counter()
-    model, losses = train_fcn(standardised, valid, superpixels, params, device, seed)
+    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed)
     trained = time.perf_counter()
-    labels = predict_labels(model, standardised, valid, params, device)
+    labels = predict_labels(model, standardised, valid, params, device=device)
     info = {"train_seconds": trained - start, "predict_seconds": time.perf_counter() - trained,
             "epoch_losses": losses, "device": str(device),
             "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}

@@ -16,6 +16,7 @@ state, so they render on machines without a display.
 
 import logging
 import math
+from collections.abc import Sequence
 
 import matplotlib
 import numpy as np
@@ -25,7 +26,8 @@ from matplotlib.patches import Patch
 from rasterio.enums import Resampling
 
 from . import IGNORE_LABEL
-from .raster import atomic_path, open_raster
+from .files import StrPath, atomic_path
+from .raster import open_raster
 from .spectra import percentile_stretch
 
 log = logging.getLogger(__name__)
@@ -195,10 +197,12 @@ def method_title(method, ami):
     return method if ami is None or math.isnan(ami) else f"{method} (AMI {ami:.3f})"
 
 
-def scene_figure(path, scene, image_path, composite_bands, truth_path, segmentations, class_names, palette,
-                 max_size=1000, with_truth=True):
+def scene_figure(path: StrPath, *, title: str, image_path: StrPath, composite_bands: Sequence[int],
+                 truth_path: StrPath, segmentations: Sequence[tuple[str, StrPath, float | None]],
+                 class_names: Sequence[str], palette: np.ndarray, max_size: int = 1000,
+                 with_truth: bool = True) -> None:
     """The image, the ground truth (unless ``with_truth`` is False) and each method's segmentation of
-    one scene side by side.
+    one scene side by side, under ``title``.
 
     ``segmentations``: ``(method, label_path, ami or None)`` per method. Pixels unlabelled in the
     ground truth are left out of every segmentation panel, as they are out of the scores.
@@ -214,7 +218,7 @@ def scene_figure(path, scene, image_path, composite_bands, truth_path, segmentat
         layers, unmatched = segmentation_layers(segments[0], seg_nodata, truth, len(class_names), palette)
         panels.append((method_title(method, ami), layers))
         any_unmatched |= unmatched
-    map_panels(path, scene, panels, class_names, palette, any_unmatched)
+    map_panels(path, title, panels, class_names, palette, any_unmatched)
 
 
 def bar_labels(ax, bars, values):
@@ -273,4 +277,52 @@ def farmland_chart(path, scores, title="Cultivated land"):
     ax.set_ylabel("score")
     ax.set_title(title, fontsize=11)
     figure.legend(fontsize=8, ncols=len(shown), loc="outside lower center", frameon=False)
+    save(figure, path)
+
+
+def sensitivity_chart(path: StrPath, table, title: str = "Parameter study") -> None:
+    """One panel per parameter of a sensitivity table (:func:`rsseg.sensitivity.sensitivity_table`): the mean
+    AMI (bars: standard deviation over scenes) over the parameter's values, the others at their published
+    values, which the hollow marker shows."""
+    published = table[table["varied"] == "published"].iloc[0]
+    parameters = [column for column in ("scale", "epochs", "n_classes") if column in table.columns]
+    figure = Figure(figsize=(4.0 * len(parameters), 3.6), layout="constrained")
+    for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters):
+        rows = table[table["varied"].isin([name, "published"])].sort_values(name)
+        ax.errorbar(rows[name], rows["ami"], yerr=rows["ami_std"].fillna(0), marker="o", capsize=3,
+                    color=matplotlib.colormaps["tab10"](0))
+        ax.plot([published[name]], [published["ami"]], "o", markersize=11, markerfacecolor="none",
+                color="0.2", label="published setting")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(rows[name], [f"{value:g}" for value in rows[name]])
+        ax.set_xlabel(name)
+        ax.set_ylabel("AMI")
+    figure.suptitle(title, fontsize=11)
+    figure.legend(*figure.axes[0].get_legend_handles_labels(), fontsize=8, loc="outside lower center", frameon=False)
+    save(figure, path)
+
+
+def study_chart(path: StrPath, table, title: str = "AMI per dataset and method") -> None:
+    """Grouped bars of the mean AMI per dataset (groups) and method (bars) of the study table, with the standard
+    deviation over scenes and the paper's figure as a black mark where one is published."""
+    scored = table[table["status"] == "ok"]
+    datasets, methods = list(dict.fromkeys(scored["dataset"])), list(dict.fromkeys(scored["method"]))
+    figure = Figure(figsize=(max(5.0, 1.3 * len(datasets) * max(1, len(methods)) / 2 + 2), 4.2), layout="constrained")
+    ax = figure.subplots()
+    width = 0.8 / max(1, len(methods))
+    positions = np.arange(len(datasets))
+    for i, method in enumerate(methods):
+        rows = scored[scored["method"] == method].set_index("dataset").reindex(datasets)
+        offsets = positions + (i - (len(methods) - 1) / 2) * width
+        ax.bar(offsets, rows["ami_mean"], width=width, yerr=rows["ami_std"].fillna(0), capsize=2, label=method,
+               color=matplotlib.colormaps["tab10"](i % 10))
+        papers = rows["published_ami"].astype(float)
+        if papers.notna().any():
+            ax.plot(offsets[papers.notna()], papers[papers.notna()], "k_", markersize=14, markeredgewidth=2,
+                    label="published" if i == 0 or "published" not in ax.get_legend_handles_labels()[1] else None)
+    ax.set_xticks(positions, datasets)
+    ax.set_ylabel("adjusted mutual information")
+    ax.axhline(0, color="0.5", linewidth=0.8)
+    ax.set_title(title, fontsize=11)
+    figure.legend(fontsize=8, ncols=min(len(methods) + 1, 5), loc="outside lower center", frameon=False)
     save(figure, path)

@@ -35,6 +35,8 @@ def decode_labels(raw, encoding, path="<labels>"):
     if encoding["type"] == "colour":
         if raw.shape[0] < 3:
             raise InputError(path, f"has {raw.shape[0]} band(s), a colour-coded label needs 3 (RGB)")
+        if "colour_threshold" in encoding:
+            raw = np.where(raw[:3] >= encoding["colour_threshold"], 255, 0)
         # one integer per colour, so matching a class is one comparison instead of three
         packed = (raw[0].astype(np.uint32) << 16) | (raw[1].astype(np.uint32) << 8) | raw[2].astype(np.uint32)
         for index, cls in enumerate(encoding["classes"]):

@@ -157,6 +157,11 @@ def segmentation_scores(predicted, truth, ignore=IGNORE_LABEL):
             "n_segments": int(table.shape[1]), "n_pixels": n_pixels}
 
 
+def count_segments(labels, valid):
+    """Distinct labels among the ``valid`` pixels of a uint8 label map (the run records' ``n_segments``)."""
+    return int(np.count_nonzero(np.bincount(np.asarray(labels)[valid], minlength=1)))
+
+
 def ratio(numerator, denominator):
     return numerator / denominator if denominator else math.nan
 

@@ -1,8 +1,15 @@
-"""Seeded random square patches of a scene and its labels, for the patch-based (ISAgrSC2) methods."""
+"""Patch files and their manifests, for the patch-based (ISAgrSC2) methods.
+
+:func:`sample_patches` cuts seeded random square patches of a scene and its labels and lists them in
+a manifest that every later rule reads with :func:`read_manifest`; :func:`iter_scene_patches` gives
+each patch with its upscaled image and SAM labels once those rules have written them.
+"""
 
 import logging
 import zlib
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -10,7 +17,8 @@ from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
 from .errors import InputError
-from .raster import open_raster, read_labels, write_labels, write_raster
+from .files import StrPath, atomic_directory
+from .raster import open_raster, read_image, read_labels, write_labels, write_raster
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +26,9 @@ MAX_ATTEMPTS_PER_PATCH = 1000
 
 MANIFEST_COLUMNS = ["scene", "patch_id", "row", "col", "height", "width", "valid_fraction", "seed",
                     "image", "label"]
+"""Columns of a manifest as :func:`sample_patches` makes it."""
+READ_COLUMNS = ["scene", "patch_id", "image", "label"]
+"""The columns :func:`read_manifest` requires: those every reader of a manifest uses."""
 
 
 def scene_rng(seed, scene):
@@ -63,12 +74,14 @@ def _patch_profile(profile, window):
                 compress="deflate")
 
 
-def sample_patches(image_path, label_path, out_dir, scene, size, count, min_valid_fraction, seed):
+def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *, scene: str, size: int, count: int,
+                   min_valid_fraction: float, seed: int) -> pd.DataFrame:
     """Cut ``count`` random ``size`` x ``size`` patches of a scene and its labels into ``out_dir``.
 
     Windows are drawn uniformly from a generator seeded by ``(seed, scene)``, distinct, and kept only
-    when at least ``min_valid_fraction`` of their pixels are valid. Returns the manifest, one row per
-    patch (columns :data:`MANIFEST_COLUMNS`); writing it is the caller's job.
+    when at least ``min_valid_fraction`` of their pixels are valid. ``out_dir`` appears only once every
+    patch is written. Returns the manifest, one row per patch (columns :data:`MANIFEST_COLUMNS`);
+    writing it is the caller's job.
     """
     out_dir = Path(out_dir)
     rows = []
@@ -79,14 +92,73 @@ def sample_patches(image_path, label_path, out_dir, scene, size, count, min_vali
         labels = read_labels(label_path, shape=(height, width))
         windows = _draw_windows(_valid_mask(src), size, count, min_valid_fraction, scene_rng(seed, scene),
                                 image_path)
-        for i, ((row, col), fraction) in enumerate(windows.items()):
-            patch_id = f"{scene}_p{i:03d}"
-            window = Window(col, row, size, size)
-            profile = _patch_profile(src.profile, window)
-            image_out, label_out = out_dir / f"{patch_id}.tif", out_dir / f"{patch_id}_labels.tif"
-            write_raster(image_out, src.read(window=window), profile)
-            write_labels(label_out, labels[row:row + size, col:col + size], profile)
-            rows.append(dict(scene=scene, patch_id=patch_id, row=row, col=col, height=size, width=size,
-                             valid_fraction=fraction, seed=seed, image=str(image_out), label=str(label_out)))
+        with atomic_directory(out_dir) as tmp:
+            for i, ((row, col), fraction) in enumerate(windows.items()):
+                patch_id = f"{scene}_p{i:03d}"
+                window = Window(col, row, size, size)
+                profile = _patch_profile(src.profile, window)
+                image_name, label_name = f"{patch_id}.tif", f"{patch_id}_labels.tif"
+                write_raster(tmp / image_name, src.read(window=window), profile)
+                write_labels(tmp / label_name, labels[row:row + size, col:col + size], profile)
+                rows.append(dict(scene=scene, patch_id=patch_id, row=row, col=col, height=size, width=size,
+                                 valid_fraction=fraction, seed=seed, image=str(out_dir / image_name),
+                                 label=str(out_dir / label_name)))
     log.info("%s: %d patches of %d px", scene, len(rows), size)
     return pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
+
+
+def read_manifest(path: StrPath) -> pd.DataFrame:
+    """A patch manifest (CSV with at least :data:`READ_COLUMNS`), patch ids as strings."""
+    try:
+        manifest = pd.read_csv(path, dtype={"scene": str, "patch_id": str})
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
+        raise InputError(path, f"is not a readable CSV ({err})") from None
+    missing = [c for c in READ_COLUMNS if c not in manifest.columns]
+    if missing:
+        raise InputError(path, f"lacks manifest column(s) {missing}")
+    return manifest
+
+
+def read_upscaled_rgb(path: StrPath, patch_shape: tuple[int, int], factor: int) -> np.ndarray:
+    """Read an upscaled patch as uint8 (h, w, 3), checking it is ``factor`` times the patch grid."""
+    data, _ = read_image(path, expected_bands=3)
+    if data.dtype != np.uint8:
+        raise InputError(path, f"is {data.dtype}, expected uint8 RGB")
+    expected = (patch_shape[0] * factor, patch_shape[1] * factor)
+    if data.shape[1:] != expected:
+        raise InputError(path, f"is {data.shape[1]}x{data.shape[2]} px, expected {expected[0]}x{expected[1]} px "
+                               f"({factor}x the {patch_shape[0]}x{patch_shape[1]} px patch)")
+    return np.ascontiguousarray(data.transpose(1, 2, 0))
+
+
+class SegmentedPatch(NamedTuple):
+    scene: str
+    patch_id: str
+    image: np.ndarray      # upscaled uint8 RGB (H, W, 3)
+    labels: np.ndarray     # int32 instance labels on the patch grid (h, w)
+    label_path: str        # the patch's class raster (manifest column ``label``)
+    profile: dict          # profile of the SAM labels raster
+
+
+def iter_segmented_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels_dir: StrPath
+                           ) -> Iterator[SegmentedPatch]:
+    """Each manifest patch with its upscaled image and SAM labels (the upscale factor is read off the sizes)."""
+    for patch in manifest.itertuples():
+        labels_path = Path(labels_dir) / f"{patch.patch_id}.tif"
+        with open_raster(labels_path) as src:
+            profile = src.profile
+        labels = read_labels(labels_path).astype(np.int32)
+        up_path = Path(upscaled_dir) / f"{patch.patch_id}.tif"
+        with open_raster(up_path) as src:
+            factor = src.height // labels.shape[0]
+        image = read_upscaled_rgb(up_path, labels.shape, max(factor, 1))
+        yield SegmentedPatch(patch.scene, patch.patch_id, image, labels, patch.label, profile)
+
+
+def iter_scene_patches(manifests: Sequence[StrPath], upscaled_dirs: Sequence[StrPath],
+                       labels_dirs: Sequence[StrPath]) -> Iterator[SegmentedPatch]:
+    """:func:`iter_segmented_patches` over several scenes, given as parallel lists of their folders."""
+    if not len(manifests) == len(upscaled_dirs) == len(labels_dirs):
+        raise ValueError("one upscaled folder and one SAM labels folder per manifest are needed")
+    for manifest, upscaled_dir, labels_dir in zip(manifests, upscaled_dirs, labels_dirs):
+        yield from iter_segmented_patches(read_manifest(manifest), upscaled_dir, labels_dir)

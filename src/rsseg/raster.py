@@ -1,12 +1,5 @@
-"""Reading and writing GeoTIFFs with validation and atomic replacement.
+"""Reading and writing GeoTIFFs with validation; outputs are written atomically (:mod:`rsseg.files`)."""
 
-Every output is written next to its final path and renamed into place only when complete, so an
-interrupted job never leaves a file that looks finished.
-"""
-
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -16,29 +9,7 @@ from rasterio.windows import Window
 
 from . import IGNORE_LABEL
 from .errors import InputError
-
-
-def current_umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-@contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        # mkstemp creates 0600 files; results are shared with collaborators, so follow the umask
-        os.chmod(tmp, 0o666 & ~current_umask())
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+from .files import atomic_path
 
 
 def open_raster(path):

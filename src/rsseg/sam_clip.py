@@ -6,12 +6,15 @@ method. Pixels outside the patches, and unsegmented pixels inside them, are :dat
 """
 
 import logging
+from collections.abc import Iterable, Mapping
 
 import numpy as np
+import torch
 from sklearn.cluster import KMeans
 
 from . import IGNORE_LABEL
-from .classifier import clip_embeddings, paint_segment_values, segment_crops, upsample_labels
+from .patches import SegmentedPatch
+from .segment_features import SegmentModels, paint_segment_values, patch_features
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +51,20 @@ def paste_patch_maps(shape, placed_maps):
     return scene
 
 
-def scene_semantic_map(patches, placement, shape, clip, device, k, seed, batch_size=32):
+def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[str, tuple[int, int]],
+                       shape: tuple[int, int], clip: tuple, device: torch.device, k: int, seed: int,
+                       batch_size: int = 32) -> tuple[np.ndarray, int]:
     """The SAM+CLIP map of one scene on its grid (uint8, 255 = no label) and the number of segments.
 
-    ``patches`` are :class:`rsseg.classifier.SegmentedPatch` of the scene; ``placement`` maps each
-    patch_id to its ``(row, col)`` in the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
+    ``patches`` are the scene's patches; ``placement`` maps each patch_id to its ``(row, col)`` in
+    the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
     """
-    model, preprocess, _ = clip
+    models = SegmentModels(device=device, clip=clip)
     kept, blocks = [], []
     for patch in patches:
-        factor = patch.image.shape[0] // patch.labels.shape[0]
-        crops = segment_crops(patch.image, upsample_labels(patch.labels, factor))
-        ids = np.array([segment_id for segment_id, _ in crops], dtype=np.int64)
+        ids, embeddings, _ = patch_features(patch, models, features="clip", batch_size=batch_size)
         kept.append((patch.patch_id, patch.labels, ids))
-        blocks.append(clip_embeddings(model, preprocess, [crop for _, crop in crops], device, batch_size))
+        blocks.append(embeddings)
     if not kept:
         raise ValueError("no patch to map")
     clusters = cluster_segments(np.concatenate(blocks), k, seed)

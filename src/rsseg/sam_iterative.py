@@ -8,34 +8,34 @@ large masks that look under-segmented are re-segmented on their own crop.
 
 Every step is a plain function of arrays; ``generate`` (image -> list of bool masks) is the only
 model call, so the loop runs with a fake generator in tests and :func:`make_sam_generator` in rules.
+Reading and writing patch files is :mod:`rsseg.sam_patches`' job.
 """
 
-import dataclasses
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from scipy import ndimage
 from skimage.color import rgb2gray
 from skimage.feature import canny
 from skimage.morphology import disk
 
-from .errors import InputError
-from .raster import label_profile, open_raster, read_image, write_raster
+from .params import FromConfig
 
 log = logging.getLogger(__name__)
 
+Generator = Callable[[np.ndarray], list[np.ndarray]]
+"""SAM's automatic mask generator as the loop sees it: a uint8 RGB image (h, w, 3) -> boolean masks."""
+
 # 8-connectivity: a field touching another only at a corner pixel stays one piece
 CONNECTIVITY = np.ones((3, 3), dtype=bool)
-MANIFEST_COLUMNS = ("scene", "patch_id", "image", "label")
 SAM_GENERATOR_KEYS = ("points_per_side", "pred_iou_thresh", "stability_score_thresh", "points_per_batch",
                       "crop_n_layers")
 
 
 @dataclass(frozen=True)
-class SamParams:
+class SamParams(FromConfig):
     """Every threshold of the iterative segmentation. Pixel counts are on the upscaled grid.
 
     The loop and SAM defaults are ISAgrSC2's published values; the pixel sizes and the refinement
@@ -60,14 +60,7 @@ class SamParams:
     crop_n_layers: int = 0
     downscale: int = 4                     # upscaled image px per patch px
 
-    @classmethod
-    def from_config(cls, config):
-        """Build from a config mapping; unknown keys are an error, missing keys take the defaults."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(config or {}) - known)
-        if unknown:
-            raise ValueError(f"unknown SAM parameter(s) {unknown}; known: {sorted(known)}")
-        return cls(**(config or {}))
+    section = "SAM"
 
     def __post_init__(self):
         if self.max_rounds < 1 or self.downscale < 1 or self.refine_colour_bins < 1:
@@ -310,7 +303,7 @@ def run_rounds(image, generate, params):
         current = paint_segmented_white(image, masks, params.dilation_px)
 
 
-def iterative_segment(image, generate, params):
+def iterative_segment(image: np.ndarray, generate: Generator, params: SamParams) -> tuple[np.ndarray, list[dict]]:
     """Segment an upscaled uint8 RGB image (h, w, 3) with rounds of ``generate``.
 
     Returns ``(labels, properties)``: an int32 instance map (0 = unsegmented, segments 1..n) and one
@@ -334,7 +327,7 @@ def iterative_segment(image, generate, params):
     return labels, props
 
 
-def make_sam_generator(sam_model, params):
+def make_sam_generator(sam_model, params: SamParams) -> Generator:
     """``generate(image) -> list of bool masks`` running SAM's automatic mask generator without gradients."""
     import torch
     from segment_anything import SamAutomaticMaskGenerator
@@ -365,58 +358,3 @@ def downsample_instances(labels, factor):
     rank = np.where(blocks == 0, big - 1, blocks)
     best = np.argmax(counts * big - rank, axis=-1)
     return np.take_along_axis(blocks, best[..., None], axis=-1)[..., 0].astype(np.int32)
-
-
-def read_manifest(path):
-    """A patch manifest (CSV with at least scene, patch_id, image, label), patch ids as strings."""
-    try:
-        manifest = pd.read_csv(path, dtype={"scene": str, "patch_id": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(path, f"is not a readable CSV ({err})") from None
-    missing = [c for c in MANIFEST_COLUMNS if c not in manifest.columns]
-    if missing:
-        raise InputError(path, f"lacks manifest column(s) {missing}")
-    return manifest
-
-
-def read_upscaled_rgb(path, patch_shape, factor):
-    """Read an upscaled patch as uint8 (h, w, 3), checking it is ``factor`` times the patch grid."""
-    data, _ = read_image(path, expected_bands=3)
-    if data.dtype != np.uint8:
-        raise InputError(path, f"is {data.dtype}, expected uint8 RGB")
-    expected = (patch_shape[0] * factor, patch_shape[1] * factor)
-    if data.shape[1:] != expected:
-        raise InputError(path, f"is {data.shape[1]}x{data.shape[2]} px, expected {expected[0]}x{expected[1]} px "
-                               f"({factor}x the {patch_shape[0]}x{patch_shape[1]} px patch)")
-    return np.ascontiguousarray(data.transpose(1, 2, 0))
-
-
-SEGMENT_COLUMNS = ["scene", "patch_id", "segment_id", "area_px", "area_px_upscaled", "round", "refined",
-                   "row0", "col0", "row1", "col1", "mean_r", "mean_g", "mean_b"]
-
-
-def segment_patches(manifest, upscaled_dir, labels_dir, generate, params):
-    """Segment every patch of a manifest; write ``labels_dir/<patch_id>.tif`` and return the segment table.
-
-    Labels are int32 on the patch grid (georeferenced like the patch) with nodata 0, the unsegmented
-    value, so GIS viewers show unsegmented pixels as empty. Table rows (:data:`SEGMENT_COLUMNS`) hold
-    area and bbox on the patch grid; round, refined, mean RGB and area_px_upscaled come from the
-    upscaled segmentation. Segments that vanish when downsampled are left out.
-    """
-    labels_dir = Path(labels_dir)
-    labels_dir.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for patch in manifest.itertuples():
-        with open_raster(patch.image) as src:
-            profile, patch_shape = src.profile, src.shape
-        image = read_upscaled_rgb(Path(upscaled_dir) / f"{patch.patch_id}.tif", patch_shape, params.downscale)
-        log.info("%s: segmenting %dx%d px", patch.patch_id, *image.shape[:2])
-        upscaled_labels, upscaled_props = iterative_segment(image, generate, params)
-        labels = downsample_instances(upscaled_labels, params.downscale)
-        write_raster(labels_dir / f"{patch.patch_id}.tif", labels, label_profile(profile, "int32", nodata=0))
-        by_id = {p["id"]: p for p in upscaled_props}
-        for prop in segment_geometry(labels):
-            up = by_id[prop["id"]]
-            rows.append([patch.scene, patch.patch_id, prop["id"], prop["area_px"], up["area_px"], up["round"],
-                         up["refined"], *prop["bbox"], *up["mean_rgb"]])
-    return pd.DataFrame(rows, columns=SEGMENT_COLUMNS)

@@ -2,21 +2,37 @@
 
 import logging
 import sys
+import traceback
 
-from .errors import InputError
+from .errors import ConfigError, InputError, one_line
 
 
 def run_rule(main, snakemake):
-    """Run ``main(snakemake)``, logging to the rule's log; bad input ends the job with one line."""
+    """Run ``main(snakemake)``, logging to the rule's log; any failure ends the job with one line on stderr.
+
+    Bad input and unusable settings (:class:`InputError`, :class:`ConfigError`) are the message itself;
+    anything else is a bug or an unforeseen failure, so its traceback goes to the rule's log file,
+    which the line names.
+    """
     log_path = snakemake.log[0] if len(snakemake.log) else None
-    handlers = [logging.StreamHandler(sys.stderr)]
-    if log_path:
-        handlers.append(logging.FileHandler(log_path, mode="w"))
+    log_file = logging.FileHandler(log_path, mode="w") if log_path else None
+    handlers = [logging.StreamHandler(sys.stderr), *([log_file] if log_file else [])]
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         handlers=handlers, force=True)
+    log = logging.getLogger(snakemake.rule)
     try:
         main(snakemake)
-    except InputError as err:
-        logging.getLogger(snakemake.rule).error("%s", err)
-        print(f"error: {err}", file=sys.stderr)
-        sys.exit(1)
+    except (InputError, ConfigError) as err:
+        message = one_line(err)
+    except Exception as err:  # the safety net: one line for the console, the traceback for the log
+        message = one_line(f"{type(err).__name__}: {err}", 300)
+        if log_file:
+            log_file.stream.write(traceback.format_exc())
+            message += f" (traceback in {log_path})"
+        else:
+            traceback.print_exc()
+    else:
+        return
+    log.error("%s", message)
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(1)

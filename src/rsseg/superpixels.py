@@ -20,7 +20,8 @@ def segment_tile(tile, scale, sigma, min_size):
     return segments.astype(np.int32, copy=False)
 
 
-def felzenszwalb_superpixels(image, valid, scale=32, sigma=0.5, min_size=64, tile_size=None, workers=1):
+def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: float = 32, sigma: float = 0.5,
+                             min_size: int = 64, tile_size: int | None = None, workers: int = 1) -> np.ndarray:
     """Felzenszwalb superpixels of ``image`` (``(bands, h, w)``), as int32 labels consecutive from 0.
 
     Bands are stretched to [0, 1] with scene-wide percentiles first, so every tile sees the same

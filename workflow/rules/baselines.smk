@@ -4,8 +4,17 @@ rule baseline:
     output:
         labels="results/{dataset}/segmentations/{method}/{scene}.tif",
         info="results/{dataset}/segmentations/{method}/{scene}.json",
+    log:
+        "logs/{dataset}/{method}/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/{method}/{scene}.tsv"
     wildcard_constraints:
         method="kmeans|isodata",
+    conda:
+        "../../envs/geo.yaml"
+    threads: rule_threads("baseline")
+    resources:
+        **rule_resources("baseline"),
     params:
         n_clusters=lambda w: clusters_or_classes(config["kmeans"]["n_clusters"], w.dataset),
         kmeans=lambda w: {k: v for k, v in config["kmeans"].items() if k != "n_clusters"},
@@ -14,14 +23,5 @@ rule baseline:
             "desired_clusters": clusters_or_classes(config["isodata"]["desired_clusters"], w.dataset),
         },
         seed=config["seed"],
-    threads: rule_threads("baseline")
-    resources:
-        **rule_resources("baseline"),
-    log:
-        "logs/{dataset}/{method}/{scene}.log",
-    benchmark:
-        "benchmarks/{dataset}/{method}/{scene}.tsv"
-    conda:
-        "../../envs/geo.yaml"
     script:
         "../scripts/baseline.py"

@@ -1,16 +1,31 @@
 import os
 import shutil
+import sys
+from pathlib import Path
 
+from snakemake.exceptions import WorkflowError
+from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
 
-
-validate(config, "../schemas/config.schema.yaml")
-
-# The scripts import the study's package from the checkout, so no conda env has to install it.
+# The scripts import the study's package from the checkout, so no conda env has to install it; this
+# file uses it too, whether or not Snakemake's own environment has it installed.
 SRC_DIR = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p))
+sys.path.insert(0, SRC_DIR)
+
+from rsseg.config import config_problems, dataset_archives, dataset_bands
+from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
+from rsseg.files import read_json
+
+validate(config, "../schemas/config.schema.yaml")
+# What the schema cannot see (values against each other) stops the run here, before any job, one
+# line per problem.
+PROBLEMS = config_problems(config)
+if PROBLEMS:
+    print("\n".join(f"error: config: {problem}" for problem in PROBLEMS), file=sys.stderr)
+    sys.exit(1)
 
 
 def dataset_config(dataset):
@@ -24,20 +39,54 @@ def n_classes(dataset):
     return len(dataset_config(dataset)["labels"]["classes"])
 
 
-def scenes(dataset):
-    """Scene names of a dataset, found in its unpacked source (so the DAG waits for the download)."""
+SCENE_FILES = {}
+
+
+def scene_files(dataset):
+    """``{scene: {"image", "label"}}`` of the scenes to run, found in the dataset's unpacked source (so the
+    DAG waits for the download) and narrowed by its ``scenes`` and ``max_scenes``."""
     root = checkpoints.download_dataset.get(dataset=dataset).output.root
-    cfg = dataset_config(dataset)
-    found = sorted(set(glob_wildcards(os.path.join(root, cfg["layout"]["image"])).scene))
-    found = [s for s in found if "/" not in s]
-    if "scenes" in cfg:
-        missing = sorted(set(cfg["scenes"]) - set(found))
-        if missing:
-            raise ValueError(f"dataset {dataset}: scenes {missing} are not in {root}")
-        found = cfg["scenes"]
-    if not found:
-        raise ValueError(f"dataset {dataset}: no file in {root} matches {cfg['layout']['image']}")
-    return found
+    if dataset not in SCENE_FILES:
+        cfg = dataset_config(dataset)
+        found = find_scenes(root, cfg["layout"])
+        if not found:
+            raise WorkflowError(
+                f"dataset {dataset}: no image in {root} matches {cfg['layout']['image']} "
+                f"with a label at {cfg['layout']['label']}"
+            )
+        chosen = select_scenes(
+            list(found),
+            wanted=cfg.get("scenes"),
+            max_scenes=cfg.get("max_scenes"),
+            seed=config["seed"],
+            dataset=dataset,
+        )
+        if not expects_georeferencing(cfg["layout"]):
+            logger.warning(
+                f"dataset {dataset}: its images carry no georeferencing; its scenes are prepared "
+                "as GeoTIFFs without a CRS"
+            )
+        SCENE_FILES[dataset] = {scene: found[scene] for scene in chosen}
+    return SCENE_FILES[dataset]
+
+
+def scenes(dataset):
+    return list(scene_files(dataset))
+
+
+def scored_scenes(dataset):
+    """The scenes with a scored pixel: every scene, as prepare_scene stops on one without, unless
+    skip_unscored_scenes lets such scenes through; then the list is known once all are prepared."""
+    if not config["skip_unscored_scenes"]:
+        return scenes(dataset)
+    return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["scored"]
+
+
+def unscored_scenes(dataset):
+    """The scenes left out of the score tables (none unless skip_unscored_scenes)."""
+    if not config["skip_unscored_scenes"]:
+        return []
+    return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["unscored"]
 
 
 def uses_gpu():
@@ -80,35 +129,77 @@ def report_figures(wildcards):
         figures.append(f"results/{dataset}/figures/ami.png")
         if config["farmland_iou"]:
             figures.append(f"results/{dataset}/figures/farmland_iou.png")
-        names = scenes(dataset)
+        names = scored_scenes(dataset)
         figures += expand("results/{dataset}/figures/{scene}.png", dataset=dataset, scene=names)
-        figures += expand("results/{dataset}/figures/{scene}_{method}.png", dataset=dataset, scene=names,
-                          method=config["methods"])
+        figures += expand(
+            "results/{dataset}/figures/{scene}_{method}.png", dataset=dataset, scene=names, method=config["methods"]
+        )
     return figures
 
 
-def per_scene(pattern):
-    """Input function: ``pattern`` expanded over every scene of the job's dataset."""
-    return lambda wildcards: expand(pattern, dataset=wildcards.dataset, scene=scenes(wildcards.dataset))
+def per_scene(pattern, scene_list=scored_scenes):
+    """Input function: ``pattern`` expanded over the scenes of the job's dataset (by default those scored)."""
+    return lambda wildcards: expand(pattern, dataset=wildcards.dataset, scene=scene_list(wildcards.dataset))
 
 
 def raw_scene_files(wildcards):
-    root = checkpoints.download_dataset.get(dataset=wildcards.dataset).output.root
-    layout = dataset_config(wildcards.dataset)["layout"]
-    return {
-        "image": os.path.join(root, layout["image"].format(scene=wildcards.scene)),
-        "label": os.path.join(root, layout["label"].format(scene=wildcards.scene)),
-    }
+    return scene_files(wildcards.dataset)[wildcards.scene]
 
 
-def band_indices(dataset, wanted):
-    """0-based positions of the named bands in a prepared scene of ``dataset``."""
+def band_indices(dataset, setting):
+    """0-based positions in a prepared scene of ``dataset`` of the bands a setting selects (``superpixel_bands``,
+    ``upscale_bands``, ``composite_bands``: the dataset's own, else the global one; checked at start)."""
     names = dataset_config(dataset)["band_names"]
-    missing = [b for b in wanted if b not in names]
-    if missing:
-        raise ValueError(f"bands {missing} are not bands of dataset {dataset} ({names})")
-    return [names.index(b) for b in wanted]
+    return [names.index(band) for band in dataset_bands(config, dataset, setting)]
 
 
 def clusters_or_classes(value, dataset):
     return value if value is not None else n_classes(dataset)
+
+
+# The study target (study.smk)
+
+
+def study_datasets():
+    """``(datasets to run, {dataset: what is missing})``: a dataset runs when its source downloads by
+    itself or its local folder exists."""
+    present, missing = [], {}
+    for name in config["study"]["datasets"]:
+        cfg = dataset_config(name)
+        if dataset_archives(name, cfg) or Path(cfg["source"]).is_dir():
+            present.append(name)
+        else:
+            missing[name] = f"{cfg['source']}/ is missing: {cfg.get('manual', 'place the dataset there')}"
+    return present, missing
+
+
+def weights_installed():
+    """Whether the ISAgrSC2 chain can run without a download: every checkpoint installed or given by path."""
+    return all(
+        Path(f"resources/weights/{model}.pth").is_file()
+        or (config["weights"][model]["path"] and Path(config["weights"][model]["path"]).is_file())
+        for model in ("realesrgan", "sam", "clip")
+    )
+
+
+def study_farmland_datasets():
+    present, _ = study_datasets()
+    return [name for name in present if dataset_config(name)["farmland"]] if weights_installed() else []
+
+
+def study_targets(wildcards):
+    present, missing = study_datasets()
+    if missing and not config["study"]["skip_missing"]:
+        # one line per dataset, as for a bad config, rather than Snakemake's input-function traceback
+        for name, reason in missing.items():
+            print(f"error: dataset {name}: {reason}", file=sys.stderr)
+        print("(or set study.skip_missing: true to list these datasets as missing and go on)", file=sys.stderr)
+        sys.exit(1)
+    targets = ["results/study_ami.csv", "results/study.html", "results/study/figures/ami.png"]
+    for name in present:
+        targets += [f"results/{name}_ami.csv", f"results/{name}_summary.csv", f"results/{name}/figures/ami.png"]
+    for name in study_farmland_datasets():
+        targets += [f"results/{name}_farmland_iou.csv", f"results/{name}/figures/farmland_iou.png"]
+    for name in config["study"]["sensitivity"]:
+        targets += [f"results/{name}_sensitivity.csv", f"results/{name}/figures/sensitivity.png"]
+    return targets

@@ -5,15 +5,17 @@ rule score_segmentation:
         truth="results/{dataset}/scenes/{scene}/label.tif",
     output:
         scores="results/{dataset}/scores/{method}/{scene}.json",
-    threads: rule_threads("score_segmentation")
-    resources:
-        **rule_resources("score_segmentation"),
     log:
         "logs/{dataset}/score_segmentation/{method}/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/score_segmentation/{method}/{scene}.tsv"
     conda:
         "../../envs/geo.yaml"
+    threads: rule_threads("score_segmentation")
+    resources:
+        **rule_resources("score_segmentation"),
+    params:
+        method=lambda w: w.method,
     script:
         "../scripts/score_segmentation.py"
 
@@ -24,7 +26,7 @@ rule ami_table:
             "results/{dataset}/scores/{method}/{scene}.json",
             dataset=w.dataset,
             method=config["methods"],
-            scene=scenes(w.dataset),
+            scene=scored_scenes(w.dataset),
         ),
     output:
         table=report(
@@ -41,14 +43,16 @@ rule ami_table:
             subcategory="{dataset}",
             labels={"table": "mean per method"},
         ),
-    threads: rule_threads("ami_table")
-    resources:
-        **rule_resources("ami_table"),
     log:
         "logs/{dataset}/ami_table.log",
     benchmark:
         "benchmarks/{dataset}/ami_table.tsv"
     conda:
         "../../envs/geo.yaml"
+    threads: rule_threads("ami_table")
+    resources:
+        **rule_resources("ami_table"),
+    params:
+        unscored=lambda w: unscored_scenes(w.dataset),
     script:
         "../scripts/ami_table.py"

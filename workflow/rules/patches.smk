@@ -5,20 +5,20 @@ rule sample_patches:
     output:
         manifest="results/{dataset}/patches/{scene}/manifest.csv",
         patches=directory("results/{dataset}/patches/{scene}/tiles"),
-    params:
-        size=config["patches"]["size"],
-        n_patches=config["patches"]["n_patches"],
-        min_valid_fraction=config["patches"]["min_valid_fraction"],
-        seed=config["seed"],
-    threads: rule_threads("sample_patches")
-    resources:
-        **rule_resources("sample_patches"),
     log:
         "logs/{dataset}/sample_patches/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/sample_patches/{scene}.tsv"
     conda:
         "../../envs/geo.yaml"
+    threads: rule_threads("sample_patches")
+    resources:
+        **rule_resources("sample_patches"),
+    params:
+        size=config["patches"]["size"],
+        n_patches=config["patches"]["n_patches"],
+        min_valid_fraction=config["patches"]["min_valid_fraction"],
+        seed=config["seed"],
     script:
         "../scripts/sample_patches.py"
 
@@ -30,20 +30,20 @@ rule upscale_patches:
         checkpoint="resources/weights/realesrgan.pth",
     output:
         upscaled=directory("results/{dataset}/patches/{scene}/upscaled"),
-    params:
-        bands=lambda w: band_indices(w.dataset, config["upscale"]["bands"]),
-        tile=config["upscale"]["tile"],
-        overlap=config["upscale"]["overlap"],
-        half=config["upscale"]["half"],
-        device=config["device"],
-    threads: rule_threads("upscale_patches")
-    resources:
-        **rule_resources("upscale_patches"),
     log:
         "logs/{dataset}/upscale_patches/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/upscale_patches/{scene}.tsv"
     conda:
         "../../envs/upscale.yaml"
+    threads: rule_threads("upscale_patches")
+    resources:
+        **rule_resources("upscale_patches"),
+    params:
+        bands=lambda w: band_indices(w.dataset, "upscale_bands"),
+        tile=config["upscale"]["tile"],
+        overlap=config["upscale"]["overlap"],
+        half=config["upscale"]["half"],
+        device=config["device"],
     script:
         "../scripts/upscale_patches.py"

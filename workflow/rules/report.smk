@@ -1,9 +1,10 @@
 # Figures of the report (`snakemake --report report.html`): quick-looks per scene and method, every
 # method of a scene side by side, and charts of the score tables. A quick-look `{scene}_{method}.png`
-# and the charts also match `{scene}.png`, so they take precedence.
+# and the charts (AMI, farmland IoU, parameter study) also match `{scene}.png`, so they take precedence.
 ruleorder: method_figure > scene_figure
 ruleorder: ami_chart > scene_figure
 ruleorder: farmland_chart > scene_figure
+ruleorder: sensitivity_chart > scene_figure
 
 
 rule scene_figure:
@@ -20,21 +21,21 @@ rule scene_figure:
             subcategory="{dataset}",
             labels={"scene": "{scene}", "figure": "all methods"},
         ),
-    params:
-        methods=config["methods"],
-        with_truth=True,
-        composite_bands=lambda w: band_indices(w.dataset, config["report"]["composite"]),
-        encoding=lambda w: dataset_config(w.dataset)["labels"],
-        max_size=config["report"]["max_size"],
-    threads: rule_threads("figures")
-    resources:
-        **rule_resources("figures"),
     log:
         "logs/{dataset}/figures/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/figures/{scene}.tsv"
     conda:
         "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    params:
+        methods=config["methods"],
+        with_truth=True,
+        composite_bands=lambda w: band_indices(w.dataset, "composite_bands"),
+        encoding=lambda w: dataset_config(w.dataset)["labels"],
+        max_size=config["report"]["max_size"],
     script:
         "../scripts/scene_figure.py"
 
@@ -53,23 +54,23 @@ rule method_figure:
             subcategory="{dataset}",
             labels={"scene": "{scene}", "method": "{method}"},
         ),
-    wildcard_constraints:
-        method="|".join(config["methods"]),
-    params:
-        methods=lambda w: [w.method],
-        with_truth=False,
-        composite_bands=lambda w: band_indices(w.dataset, config["report"]["composite"]),
-        encoding=lambda w: dataset_config(w.dataset)["labels"],
-        max_size=config["report"]["max_size"],
-    threads: rule_threads("figures")
-    resources:
-        **rule_resources("figures"),
     log:
         "logs/{dataset}/figures/{scene}_{method}.log",
     benchmark:
         "benchmarks/{dataset}/figures/{scene}_{method}.tsv"
+    wildcard_constraints:
+        method="|".join(config["methods"]),
     conda:
         "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    params:
+        methods=lambda w: [w.method],
+        with_truth=False,
+        composite_bands=lambda w: band_indices(w.dataset, "composite_bands"),
+        encoding=lambda w: dataset_config(w.dataset)["labels"],
+        max_size=config["report"]["max_size"],
     script:
         "../scripts/scene_figure.py"
 
@@ -86,15 +87,15 @@ rule ami_chart:
             subcategory="{dataset}",
             labels={"figure": "AMI per method"},
         ),
-    threads: rule_threads("figures")
-    resources:
-        **rule_resources("figures"),
     log:
         "logs/{dataset}/figures/ami.log",
     benchmark:
         "benchmarks/{dataset}/figures/ami.tsv"
     conda:
         "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
     script:
         "../scripts/ami_chart.py"
 
@@ -110,14 +111,14 @@ rule farmland_chart:
             subcategory="{dataset}",
             labels={"figure": "cultivated land IoU"},
         ),
-    threads: rule_threads("figures")
-    resources:
-        **rule_resources("figures"),
     log:
         "logs/{dataset}/figures/farmland_iou.log",
     benchmark:
         "benchmarks/{dataset}/figures/farmland_iou.tsv"
     conda:
         "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
     script:
         "../scripts/farmland_chart.py"

@@ -11,20 +11,20 @@ rule sam_iterative:
         labels=directory("results/{dataset}/sam/{scene}/labels"),
         segments="results/{dataset}/sam/{scene}/segments.csv",
         info="results/{dataset}/sam/{scene}/info.json",
-    params:
-        sam=config["sam"],
-        model_type=config["weights"]["sam"]["checkpoint"].removeprefix("sam_"),
-        device=config["device"],
-        seed=config["seed"],
-    threads: rule_threads("sam_iterative")
-    resources:
-        **rule_resources("sam_iterative"),
     log:
         "logs/{dataset}/sam_iterative/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/sam_iterative/{scene}.tsv"
     conda:
         "../../envs/sam.yaml"
+    threads: rule_threads("sam_iterative")
+    resources:
+        **rule_resources("sam_iterative"),
+    params:
+        sam=config["sam"],
+        model_type=config["weights"]["sam"]["checkpoint"].removeprefix("sam_"),
+        device=config["device"],
+        seed=config["seed"],
     script:
         "../scripts/sam_iterative.py"
 
@@ -39,6 +39,15 @@ rule train_classifier:
         model="results/{dataset}/classifier/model.joblib",
         curve="results/{dataset}/classifier/training_curve.csv",
         segments="results/{dataset}/classifier/segments.csv",
+    log:
+        "logs/{dataset}/train_classifier.log",
+    benchmark:
+        "benchmarks/{dataset}/train_classifier.tsv"
+    conda:
+        "../../envs/classifier.yaml"
+    threads: rule_threads("train_classifier")
+    resources:
+        **rule_resources("train_classifier"),
     params:
         classifier=config["classifier"],
         clip_model=config["weights"]["clip"]["model"],
@@ -46,15 +55,6 @@ rule train_classifier:
         farmland=lambda w: dataset_config(w.dataset)["farmland"],
         device=config["device"],
         seed=config["seed"],
-    threads: rule_threads("train_classifier")
-    resources:
-        **rule_resources("train_classifier"),
-    log:
-        "logs/{dataset}/train_classifier.log",
-    benchmark:
-        "benchmarks/{dataset}/train_classifier.tsv"
-    conda:
-        "../../envs/classifier.yaml"
     script:
         "../scripts/train_classifier.py"
 
@@ -68,20 +68,20 @@ rule classify_segments:
         clip="resources/weights/clip.pth",
     output:
         masks=directory("results/{dataset}/farmland/{scene}"),
-    params:
-        classifier=config["classifier"],
-        clip_model=config["weights"]["clip"]["model"],
-        device=config["device"],
-        seed=config["seed"],
-    threads: rule_threads("classify_segments")
-    resources:
-        **rule_resources("classify_segments"),
     log:
         "logs/{dataset}/classify_segments/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/classify_segments/{scene}.tsv"
     conda:
         "../../envs/classifier.yaml"
+    threads: rule_threads("classify_segments")
+    resources:
+        **rule_resources("classify_segments"),
+    params:
+        classifier=config["classifier"],
+        clip_model=config["weights"]["clip"]["model"],
+        device=config["device"],
+        seed=config["seed"],
     script:
         "../scripts/classify_segments.py"
 
@@ -97,21 +97,21 @@ rule sam_clip:
     output:
         labels="results/{dataset}/segmentations/sam_clip/{scene}.tif",
         info="results/{dataset}/segmentations/sam_clip/{scene}.json",
-    params:
-        n_clusters=lambda w: clusters_or_classes(config["sam_clip"]["n_clusters"], w.dataset),
-        batch_size=config["classifier"]["batch_size"],
-        clip_model=config["weights"]["clip"]["model"],
-        device=config["device"],
-        seed=config["seed"],
-    threads: rule_threads("sam_clip")
-    resources:
-        **rule_resources("sam_clip"),
     log:
         "logs/{dataset}/sam_clip/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/sam_clip/{scene}.tsv"
     conda:
         "../../envs/classifier.yaml"
+    threads: rule_threads("sam_clip")
+    resources:
+        **rule_resources("sam_clip"),
+    params:
+        n_clusters=lambda w: clusters_or_classes(config["sam_clip"]["n_clusters"], w.dataset),
+        batch_size=config["classifier"]["batch_size"],
+        clip_model=config["weights"]["clip"]["model"],
+        device=config["device"],
+        seed=config["seed"],
     script:
         "../scripts/sam_clip_map.py"
 
@@ -128,17 +128,17 @@ rule farmland_iou_table:
             subcategory="{dataset}",
             labels={"table": "cultivated land IoU"},
         ),
-    params:
-        labels=lambda w: dataset_config(w.dataset)["labels"],
-        farmland=lambda w: dataset_config(w.dataset)["farmland"],
-    threads: rule_threads("farmland_iou_table")
-    resources:
-        **rule_resources("farmland_iou_table"),
     log:
         "logs/{dataset}/farmland_iou_table.log",
     benchmark:
         "benchmarks/{dataset}/farmland_iou_table.tsv"
     conda:
         "../../envs/geo.yaml"
+    threads: rule_threads("farmland_iou_table")
+    resources:
+        **rule_resources("farmland_iou_table"),
+    params:
+        labels=lambda w: dataset_config(w.dataset)["labels"],
+        farmland=lambda w: dataset_config(w.dataset)["farmland"],
     script:
         "../scripts/farmland_iou_table.py"

@@ -3,21 +3,21 @@ rule superpixels:
         image="results/{dataset}/scenes/{scene}/image.tif",
     output:
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
-    params:
-        bands=lambda w: band_indices(w.dataset, config["superpixels"]["bands"]),
-        scale=config["superpixels"]["scale"],
-        sigma=config["superpixels"]["sigma"],
-        min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
-    threads: rule_threads("superpixels")
-    resources:
-        **rule_resources("superpixels"),
     log:
         "logs/{dataset}/superpixels/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/superpixels/{scene}.tsv"
     conda:
         "../../envs/geo.yaml"
+    threads: rule_threads("superpixels")
+    resources:
+        **rule_resources("superpixels"),
+    params:
+        bands=lambda w: band_indices(w.dataset, "superpixel_bands"),
+        scale=config["superpixels"]["scale"],
+        sigma=config["superpixels"]["sigma"],
+        min_size=config["superpixels"]["min_size"],
+        tile_size=config["superpixels"].get("tile_size"),
     script:
         "../scripts/superpixels.py"
 
@@ -29,18 +29,18 @@ rule superpixel_fcn:
     output:
         labels="results/{dataset}/segmentations/superpixel_fcn/{scene}.tif",
         info="results/{dataset}/segmentations/superpixel_fcn/{scene}.json",
-    params:
-        fcn=config["superpixel_fcn"],
-        device=config["device"],
-        seed=config["seed"],
-    threads: rule_threads("superpixel_fcn")
-    resources:
-        **rule_resources("superpixel_fcn"),
     log:
         "logs/{dataset}/superpixel_fcn/{scene}.log",
     benchmark:
         "benchmarks/{dataset}/superpixel_fcn/{scene}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: rule_threads("superpixel_fcn")
+    resources:
+        **rule_resources("superpixel_fcn"),
+    params:
+        fcn=config["superpixel_fcn"],
+        device=config["device"],
+        seed=config["seed"],
     script:
         "../scripts/superpixel_fcn.py"

@@ -1,15 +1,20 @@
 """Collect per-scene scores into the AMI table and its per-method summary."""
 
-from rsseg.raster import atomic_path
+import logging
+
+from rsseg.files import write_csv
 from rsseg.scripting import run_rule
 from rsseg.tables import load_scores, summarise
 
 
 def main(snakemake):
     table = load_scores(snakemake.input.scores)
-    for frame, path in ((table, snakemake.output.table), (summarise(table), snakemake.output.summary)):
-        with atomic_path(path) as tmp:
-            frame.to_csv(tmp, index=False, float_format="%.4f")
+    unscored = snakemake.params.unscored
+    if unscored:
+        logging.getLogger("ami_table").warning("left out %d scene(s) without a scored pixel: %s", len(unscored),
+                                               ", ".join(unscored))
+    write_csv(snakemake.output.table, table, float_format="%.4f")
+    write_csv(snakemake.output.summary, summarise(table, len(unscored)), float_format="%.4f")
 
 
 run_rule(main, snakemake)

@@ -1,13 +1,12 @@
 """Segment one prepared scene with a per-pixel baseline (K-means or ISODATA) and time it."""
 
-import json
 import time
 from dataclasses import asdict
 
-import numpy as np
-
 from rsseg.baselines import IsodataParams, isodata_segment, kmeans_segment
-from rsseg.raster import atomic_path, read_scene, write_labels
+from rsseg.files import write_json
+from rsseg.metrics import count_segments
+from rsseg.raster import read_scene, write_labels
 from rsseg.scripting import run_rule
 
 
@@ -20,7 +19,7 @@ def main(snakemake):
         start = time.perf_counter()
         labels = kmeans_segment(image, valid, seed=seed, **params)
     elif method == "isodata":
-        isodata = IsodataParams(**snakemake.params.isodata)
+        isodata = IsodataParams.from_config(snakemake.params.isodata)
         params = asdict(isodata)
         start = time.perf_counter()
         labels = isodata_segment(image, valid, isodata, seed=seed)
@@ -28,10 +27,9 @@ def main(snakemake):
         raise ValueError(f"unknown baseline method {method!r}; expected kmeans or isodata")
     seconds = time.perf_counter() - start
     write_labels(snakemake.output.labels, labels, profile)
-    info = {"method": method, "seconds": seconds, "n_segments": int(np.count_nonzero(np.bincount(labels[valid]))),
-            "params": {**params, "seed": seed}}
-    with atomic_path(snakemake.output.info) as tmp:
-        tmp.write_text(json.dumps(info, indent=2))
+    write_json(snakemake.output.info, {"method": method, "seconds": seconds,
+                                       "n_segments": count_segments(labels, valid),
+                                       "params": {**params, "seed": seed}})
 
 
 run_rule(main, snakemake)

@@ -1,8 +1,8 @@
 """Cultivated-land mask of every patch of one scene from its SAM segments and the trained head."""
 
-from rsseg.classifier import (ClassifierConfig, iter_scene_patches, load_head, load_segment_models,
-                              write_farmland_masks)
+from rsseg.classifier import ClassifierConfig, load_head, load_segment_models, write_farmland_masks
 from rsseg.device import resolve_device, seed_everything
+from rsseg.patches import iter_scene_patches
 from rsseg.scripting import run_rule
 
 

@@ -1,33 +1,19 @@
-"""Fetch a dataset's source, verify its sha256 and unpack it atomically (or link a local folder)."""
+"""Fetch a dataset's archives, verify their checksums and unpack them atomically (or link a local folder)."""
 
 from pathlib import Path
 
-from rsseg.datasets import link_folder, unpack
-from rsseg.download import DownloadError, fetch, source_filename, verify_sha256
-from rsseg.errors import InputError
 from rsseg.scripting import run_rule
-
-REMOTE_PREFIXES = ("https://", "http://", "file://", "pip:")
+from rsseg.sources import fetch_archive, link_folder, unpack
 
 
 def main(snakemake):
-    source, sha256 = snakemake.params.source, snakemake.params.sha256
-    root = Path(snakemake.output.root)
-    if not source.startswith(REMOTE_PREFIXES):
-        link_folder(source, root)
+    params = snakemake.params
+    if not params.archives:
+        link_folder(params.source, snakemake.output.root, manual=params.manual)
         return
-    manual_dir = Path(snakemake.params.manual_dir)
-    name = source_filename(source) or f"{snakemake.wildcards.dataset}.download"
-    archive = manual_dir / name
-    if archive.exists():
-        verify_sha256(archive, sha256)
-    else:
-        try:
-            fetch(source, archive, sha256)
-        except DownloadError as err:
-            raise InputError(archive, f"missing and {err}; place a manual copy (sha256 {sha256}) "
-                                      "at this path and rerun") from None
-    unpack(archive, root)
+    copies = [fetch_archive(archive["url"], archive["checksum"], Path(params.manual_dir) / archive["filename"])
+              for archive in params.archives]
+    unpack(copies, snakemake.output.root)
 
 
 run_rule(main, snakemake)

@@ -7,8 +7,9 @@ from rsseg.weights import KNOWN_CHECKPOINTS, install_checkpoint
 def main(snakemake):
     params = snakemake.params
     published = KNOWN_CHECKPOINTS[params.checkpoint]
-    install_checkpoint(params.url or published.url, params.sha256 or published.sha256, params.path,
-                       snakemake.output.checkpoint, params.name, ncnn_model=published.ncnn_model)
+    install_checkpoint(snakemake.output.checkpoint, name=params.name, url=params.url or published.url,
+                       sha256=params.sha256 or published.sha256, local_path=params.path,
+                       ncnn_model=published.ncnn_model)
 
 
 run_rule(main, snakemake)

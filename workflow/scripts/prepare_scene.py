@@ -1,17 +1,15 @@
 """Write a scene's configured bands and decoded labels as analysis-ready GeoTIFFs."""
 
-import json
-
 from rsseg.datasets import prepare_scene
-from rsseg.raster import atomic_path
+from rsseg.files import write_json
 from rsseg.scripting import run_rule
 
 
 def main(snakemake):
-    summary = prepare_scene(snakemake.input.image, snakemake.input.label, snakemake.output.image,
-                            snakemake.output.label, snakemake.params.dataset)
-    with atomic_path(snakemake.output.info) as tmp:
-        tmp.write_text(json.dumps({"scene": snakemake.wildcards.scene, **summary}, indent=2))
+    summary = prepare_scene(snakemake.input.image, snakemake.input.label, image_out=snakemake.output.image,
+                            label_out=snakemake.output.label, dataset=snakemake.params.dataset,
+                            skip_unscored=snakemake.params.skip_unscored)
+    write_json(snakemake.output.info, {"scene": snakemake.wildcards.scene, **summary})
 
 
 run_rule(main, snakemake)

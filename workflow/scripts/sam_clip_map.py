@@ -1,14 +1,13 @@
 """SAM+CLIP semantic map of one scene: k-means of its patches' segment embeddings, on the scene grid."""
 
-import json
 import time
 
 from rsseg import IGNORE_LABEL
-from rsseg.classifier import iter_scene_patches
 from rsseg.device import resolve_device, seed_everything
-from rsseg.raster import atomic_path, open_raster, write_labels
+from rsseg.files import read_json, write_json
+from rsseg.patches import iter_scene_patches, read_manifest
+from rsseg.raster import open_raster, write_labels
 from rsseg.sam_clip import scene_semantic_map
-from rsseg.sam_iterative import read_manifest
 from rsseg.scripting import run_rule
 from rsseg.weights import load_clip
 
@@ -24,18 +23,16 @@ def main(snakemake):
     placement = {p.patch_id: (int(p.row), int(p.col)) for p in manifest.itertuples()}
     start = time.perf_counter()
     patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
-    labels, n_segments = scene_semantic_map(patches, placement, shape, clip, device, params.n_clusters,
-                                            params.seed, params.batch_size)
+    labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
+                                            k=params.n_clusters, seed=params.seed, batch_size=params.batch_size)
     seconds = time.perf_counter() - start
     write_labels(outputs.labels, labels, profile)
-    sam_info = json.loads(open(inputs.sam_info).read())
+    sam_seconds = read_json(inputs.sam_info)["seconds"]
     # SAM's time is part of the method's; Real-ESRGAN's is not timed (a shared preprocessing step)
-    info = {"method": "sam_clip", "seconds": sam_info["seconds"] + seconds, "sam_seconds": sam_info["seconds"],
-            "clip_seconds": seconds, "device": str(device), "n_segments": n_segments,
-            "n_clusters": params.n_clusters, "labelled_fraction": float((labels != IGNORE_LABEL).mean()),
-            "seed": params.seed}
-    with atomic_path(outputs.info) as tmp:
-        tmp.write_text(json.dumps(info, indent=2))
+    write_json(outputs.info, {"method": "sam_clip", "seconds": sam_seconds + seconds, "sam_seconds": sam_seconds,
+                              "clip_seconds": seconds, "device": str(device), "n_segments": n_segments,
+                              "n_clusters": params.n_clusters,
+                              "labelled_fraction": float((labels != IGNORE_LABEL).mean()), "seed": params.seed})
 
 
 run_rule(main, snakemake)

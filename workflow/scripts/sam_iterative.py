@@ -1,11 +1,12 @@
 """Iterative SAM segmentation (ISAgrSC2) of every upscaled patch of one scene, timed."""
 
-import json
 import time
 
 from rsseg.device import resolve_device, seed_everything
-from rsseg.raster import atomic_path
-from rsseg.sam_iterative import SamParams, make_sam_generator, read_manifest, segment_patches
+from rsseg.files import write_csv, write_json
+from rsseg.patches import read_manifest
+from rsseg.sam_iterative import SamParams, make_sam_generator
+from rsseg.sam_patches import segment_patches
 from rsseg.scripting import run_rule
 from rsseg.weights import load_sam
 
@@ -19,14 +20,11 @@ def main(snakemake):
     manifest = read_manifest(snakemake.input.manifest)
     start = time.perf_counter()
     table = segment_patches(manifest, snakemake.input.upscaled, snakemake.output.labels,
-                            make_sam_generator(sam, sam_params), sam_params)
+                            generate=make_sam_generator(sam, sam_params), params=sam_params)
     seconds = time.perf_counter() - start
-    with atomic_path(snakemake.output.segments) as tmp:
-        table.to_csv(tmp, index=False)
-    info = {"seconds": seconds, "device": str(device), "model_type": params.model_type,
-            "n_patches": len(manifest), "n_segments": len(table), "params": params.sam}
-    with atomic_path(snakemake.output.info) as tmp:
-        tmp.write_text(json.dumps(info, indent=2))
+    write_csv(snakemake.output.segments, table)
+    write_json(snakemake.output.info, {"seconds": seconds, "device": str(device), "model_type": params.model_type,
+                                       "n_patches": len(manifest), "n_segments": len(table), "params": params.sam})
 
 
 run_rule(main, snakemake)

@@ -1,21 +1,20 @@
 """Draw one scene's image, ground truth and segmentations side by side (or one method's quick-look)."""
 
-import json
-
 from rsseg.figures import class_palette, scene_figure
+from rsseg.files import read_json
 from rsseg.labels import class_names
 from rsseg.scripting import run_rule
 
 
 def main(snakemake):
     params, inputs = snakemake.params, snakemake.input
-    amis = [json.loads(open(path).read())["ami"] for path in inputs.scores]
+    amis = [read_json(path)["ami"] for path in inputs.scores]
     segmentations = list(zip(params.methods, inputs.labels, amis, strict=True))
     scene = snakemake.wildcards.scene
     title = scene if params.with_truth else f"{scene}: {params.methods[0]}"
-    scene_figure(snakemake.output.figure, title, inputs.image, params.composite_bands, inputs.truth,
-                 segmentations, class_names(params.encoding), class_palette(params.encoding),
-                 max_size=params.max_size, with_truth=params.with_truth)
+    scene_figure(snakemake.output.figure, title=title, image_path=inputs.image, composite_bands=params.composite_bands,
+                 truth_path=inputs.truth, segmentations=segmentations, class_names=class_names(params.encoding),
+                 palette=class_palette(params.encoding), max_size=params.max_size, with_truth=params.with_truth)
 
 
 run_rule(main, snakemake)

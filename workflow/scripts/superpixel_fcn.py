@@ -1,33 +1,30 @@
 """Train the superpixel-guided FCN on one scene and write its label map and run record."""
 
-import json
 import time
 from dataclasses import asdict
 
-import numpy as np
-
 from rsseg.device import resolve_device
 from rsseg.fcn import FCNParams, segment_scene
-from rsseg.raster import atomic_path, read_labels, read_scene, write_labels
+from rsseg.files import write_json
+from rsseg.metrics import count_segments
+from rsseg.raster import read_labels, read_scene, write_labels
 from rsseg.scripting import run_rule
 
 
 def main(snakemake):
-    params = FCNParams(**snakemake.params.fcn)
+    params = FCNParams.from_config(snakemake.params.fcn)
     seed = int(snakemake.params.seed)
     device = resolve_device(snakemake.params.device)
     image, valid, profile = read_scene(snakemake.input.image)
     superpixels = read_labels(snakemake.input.superpixels, shape=valid.shape)
     start = time.perf_counter()
     # The raw values are not needed again: standardising in place keeps one copy of the scene in memory.
-    labels, run = segment_scene(image, valid, superpixels, params, device, seed, in_place=True)
+    labels, run = segment_scene(image, valid, superpixels, params, device=device, seed=seed, in_place=True)
     seconds = time.perf_counter() - start
     write_labels(snakemake.output.labels, labels, profile)
-    info = {"method": "superpixel_fcn", "seconds": seconds,
-            "n_segments": int(np.count_nonzero(np.bincount(labels[valid]))), **run,
-            "params": {**asdict(params), "seed": seed}}
-    with atomic_path(snakemake.output.info) as tmp:
-        tmp.write_text(json.dumps(info, indent=2))
+    write_json(snakemake.output.info, {"method": "superpixel_fcn", "seconds": seconds,
+                                       "n_segments": count_segments(labels, valid), **run,
+                                       "params": {**asdict(params), "seed": seed}})
 
 
 run_rule(main, snakemake)

@@ -1,0 +1,105 @@
+"""Reading the workflow's config: what a dataset entry means, and the checks its JSON schema cannot express.
+
+The schema checks each value on its own; :func:`config_problems` checks values against each other (a
+stride larger than the window, band names that are not bands of a dataset, farmland classes that are
+not classes), so that a run stops at once with one line per problem instead of failing in a job hours
+later. Standard library only: the workflow's own process imports this module.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from .urls import is_remote, source_filename
+
+BAND_SETTINGS = {"superpixel_bands": ("superpixels", "bands"), "upscale_bands": ("upscale", "bands"),
+                 "composite_bands": ("report", "composite")}
+"""Settings that name bands: the dataset key that overrides each, and the global setting it overrides."""
+
+
+def dataset_bands(config: Mapping[str, Any], dataset: str, setting: str) -> list[str]:
+    """The band names ``setting`` (a key of :data:`BAND_SETTINGS`) selects for ``dataset``: the dataset's own
+    override, else the global setting."""
+    section, key = BAND_SETTINGS[setting]
+    return list(config["datasets"][dataset].get(setting, config[section][key]))
+
+
+def dataset_problems(name: str, dataset: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
+    problems = []
+    where = f"datasets.{name}"
+    bands, band_names = dataset["bands"], dataset["band_names"]
+    if len(bands) != len(band_names):
+        problems.append(f"{where}: bands has {len(bands)} entries but band_names {len(band_names)}; "
+                        "give one name per selected band")
+    if len(set(band_names)) != len(band_names):
+        problems.append(f"{where}.band_names repeats a name: {band_names}")
+    for setting, (section, key) in BAND_SETTINGS.items():
+        unknown = [b for b in dataset_bands(config, name, setting) if b not in band_names]
+        if unknown:
+            source = f"{where}.{setting}" if setting in dataset else f"{section}.{key}"
+            problems.append(f"{source} names {unknown}, which are not bands of dataset {name} ({band_names}); "
+                            f"set {where}.{setting}")
+    classes = dataset["labels"]["classes"]
+    names = [c["name"] for c in classes]
+    if len(set(names)) != len(names):
+        problems.append(f"{where}.labels.classes repeats a name: {names}")
+    needed = "colour" if dataset["labels"]["type"] == "colour" else "value"
+    missing = [c["name"] for c in classes if needed not in c]
+    if missing:
+        problems.append(f"{where}.labels is of type {dataset['labels']['type']} but classes {missing} have no "
+                        f"{needed}")
+    unknown = [c for c in dataset["farmland"] if c not in names]
+    if unknown:
+        problems.append(f"{where}.farmland names {unknown}, which are not classes of dataset {name} ({names})")
+    return problems
+
+
+def config_problems(config: Mapping[str, Any]) -> list[str]:
+    """Every problem of a schema-valid config, one line each; empty when it is consistent."""
+    problems = []
+    for key, names in (("run", config["run"]), ("study.datasets", config["study"]["datasets"]),
+                       ("study.sensitivity", config["study"]["sensitivity"])):
+        for name in names:
+            if name not in config["datasets"]:
+                problems.append(f"{key} lists dataset {name!r}, which is not in datasets "
+                                f"({', '.join(config['datasets'])})")
+    for name, dataset in config["datasets"].items():
+        problems += dataset_problems(name, dataset, config)
+    fcn = config["superpixel_fcn"]
+    if fcn["stride"] > fcn["window"]:
+        problems.append(f"superpixel_fcn.stride {fcn['stride']} is larger than superpixel_fcn.window {fcn['window']}: "
+                        "the windows would leave pixels out")
+    return problems
+
+
+def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict]:
+    """The archives of a dataset's config entry as ``{url, checksum, filename}``; empty for a local folder.
+
+    ``source`` is one URL (with the entry's ``checksum``) or a list of ``{url, checksum[, filename]}``.
+    ``filename`` (where a manual copy goes) defaults to the URL's last path part, else the dataset's name.
+    """
+    source = dataset["source"]
+    if isinstance(source, str):
+        if not is_remote(source):
+            return []
+        source = [{"url": source, "checksum": dataset.get("checksum")}]
+    archives = []
+    for index, entry in enumerate(source):
+        default = f"{name}.download" if len(source) == 1 else f"{name}-{index + 1}.download"
+        archives.append({"url": entry["url"], "checksum": entry.get("checksum"),
+                         "filename": entry.get("filename") or source_filename(entry["url"]) or default})
+    return archives
+
+
+SENSITIVITY_PARAMETERS = {"scale": ("superpixels", "scale"), "epochs": ("superpixel_fcn", "epochs"),
+                          "n_classes": ("superpixel_fcn", "n_classes")}
+"""The parameters of the parameter study and the settings that hold their published values."""
+
+
+def sensitivity_points(config: Mapping[str, Any]) -> list[dict]:
+    """The points of the parameter study: the published setting first, then each value of ``sensitivity``
+    varied alone around it (a value equal to the published one is that first point)."""
+    centre = {name: config[section][key] for name, (section, key) in SENSITIVITY_PARAMETERS.items()}
+    points = [centre]
+    for name in SENSITIVITY_PARAMETERS:
+        points += [{**centre, name: value} for value in config["sensitivity"][name] if value != centre[name]]
+    return points

@@ -1,0 +1,76 @@
+"""Writing outputs so that a failed or interrupted job never leaves one that looks finished.
+
+Every file is written beside its final path and renamed into place only when complete; a folder is
+filled beside its final path and renamed into place the same way. Both follow the umask, like files
+any other tool writes, so results on a shared file system are readable by the group.
+"""
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+StrPath = str | os.PathLike
+"""A file system path as the entry points accept it."""
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(path: StrPath) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        # mkstemp creates 0600 files; results are shared with collaborators, so follow the umask
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+@contextlib.contextmanager
+def atomic_directory(path: StrPath) -> Iterator[Path]:
+    """Yield an empty temporary folder beside ``path``; it replaces ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        yield tmp
+        # mkdtemp creates 0700 folders, which other members of the group could not enter
+        os.chmod(tmp, 0o777 & ~current_umask())
+        if path.is_symlink() or path.is_file():
+            path.unlink()
+        elif path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_json(path: StrPath, record: Any) -> None:
+    """Write ``record`` as indented JSON, atomically (run records, per-scene scores)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2))
+
+
+def read_json(path: StrPath) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+def write_csv(path: StrPath, frame, **to_csv) -> None:
+    """Write a pandas DataFrame as CSV without its index, atomically (tables, manifests)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, **to_csv)

@@ -1,0 +1,164 @@
+"""Bad input through the real workflow: one line naming the file or setting, and no output taken as done."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import torch
+
+from conftest import REPO, SNAKEMAKE, write_gid_like
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def local_workflow(tiny_workflow, tmp_path):
+    """The tiny workflow on two GID-like scenes in a local folder the test may damage first."""
+    source = tmp_path / "data"
+    for i, name in enumerate(["scene_a", "scene_b"]):
+        write_gid_like(source / "tiny", name, seed=i)
+    config = tiny_workflow.config
+    config["datasets"]["tiny"]["source"] = str(source)
+    del config["datasets"]["tiny"]["checksum"]
+    tiny_workflow.write_config(config)
+    tiny_workflow.source = source / "tiny"
+    tiny_workflow.linked = "resources/datasets/tiny/tiny"  # the source as the workflow sees it, and names it
+    return tiny_workflow
+
+
+def rewrite(path, change):
+    with rasterio.open(path) as src:
+        data, profile = src.read(), src.profile
+    data, profile = change(data, profile)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+
+
+def error_lines(done):
+    return [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+
+
+def assert_one_line_failure(done, message):
+    """The run failed, without a traceback, with a line of the form ``error: <message>...``."""
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert any(line.startswith(f"error: {message}") for line in error_lines(done)), done.stderr[-3000:]
+
+
+def test_an_empty_scene_stops_in_prepare_scene_naming_the_image(local_workflow):
+    rewrite(local_workflow.source / "image_NirRGB" / "scene_b.tif",
+            lambda data, profile: (np.zeros_like(data), profile))
+    done = local_workflow.run("results/tiny_ami.csv", check=False)
+    image = f"{local_workflow.linked}/image_NirRGB/scene_b.tif"
+    assert_one_line_failure(done, f"{image}: has no valid pixel: every pixel is no data")
+    assert not (local_workflow.workdir / "results/tiny/scenes/scene_b/image.tif").exists()
+    assert not (local_workflow.workdir / "results/tiny_ami.csv").exists()
+
+
+def test_unscored_scenes_are_left_out_of_the_summary_when_asked_and_counted(local_workflow):
+    rewrite(local_workflow.source / "label_5classes" / "scene_b_label.tif",
+            lambda data, profile: (np.full_like(data, 7), profile))  # no configured colour
+    done = local_workflow.run("results/tiny_ami.csv", check=False)
+    labels = f"{local_workflow.linked}/label_5classes/scene_b_label.tif"
+    assert_one_line_failure(done, f"{labels}: has no pixel of the configured classes")
+
+    config = local_workflow.config
+    config["skip_unscored_scenes"] = True
+    local_workflow.write_config(config)
+    done = local_workflow.run("results/tiny_ami.csv")
+    table = pd.read_csv(local_workflow.workdir / "results/tiny_ami.csv")
+    summary = pd.read_csv(local_workflow.workdir / "results/tiny_summary.csv")
+    assert set(table["scene"]) == {"scene_a"}
+    assert (summary["n_scenes"] == 1).all() and (summary["n_unscored_scenes"] == 1).all()
+    assert "left out 1 scene(s) without a scored pixel: scene_b" in done.stderr
+    assert not (local_workflow.workdir / "results/tiny/segmentations/kmeans/scene_b.tif").exists()
+
+
+def test_labels_on_another_grid_stop_naming_both_files(local_workflow):
+    rewrite(local_workflow.source / "label_5classes" / "scene_a_label.tif",
+            lambda data, profile: (data, {**profile, "crs": "EPSG:4326"}))
+    done = local_workflow.run("results/tiny_ami.csv", check=False)
+    labels = f"{local_workflow.linked}/label_5classes/scene_a_label.tif"
+    image = f"{local_workflow.linked}/image_NirRGB/scene_a.tif"
+    assert_one_line_failure(done, f"{labels}: is on another grid than {image}: CRS EPSG:4326")
+    assert not (local_workflow.workdir / "results/tiny/scenes/scene_a/label.tif").exists()
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c["datasets"]["tiny"].update(band_names=["nir", "red", "green"]),
+     "error: config: datasets.tiny: bands has 4 entries but band_names 3; give one name per selected band"),
+    (lambda c: c["superpixel_fcn"].update(stride=80),
+     "error: config: superpixel_fcn.stride 80 is larger than superpixel_fcn.window 64: the windows would leave "
+     "pixels out"),
+])
+def test_contradicting_settings_stop_the_run_before_any_job(tiny_workflow, change, message):
+    config = tiny_workflow.config
+    change(config)
+    tiny_workflow.write_config(config)
+    done = tiny_workflow.run("results/tiny_ami.csv", check=False)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    # nothing but the problems, one line each (and Snakemake's word that it read the workflow's profile)
+    lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("Using workflow specific")]
+    assert lines[0] == message and all(line.startswith("error: config: ") for line in lines)
+    assert not (tiny_workflow.workdir / "results").exists() and not (tiny_workflow.workdir / "resources").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")
+def test_device_cuda_without_a_gpu_fails_in_one_line(local_workflow):
+    config = local_workflow.config
+    config["device"] = "cuda"
+    local_workflow.write_config(config)
+    done = local_workflow.run("results/tiny/segmentations/superpixel_fcn/scene_a.tif", check=False)
+    assert_one_line_failure(done, "device: cuda, but torch sees no CUDA GPU on this machine")
+    assert not (local_workflow.workdir / "results/tiny/segmentations/superpixel_fcn/scene_a.tif").exists()
+
+
+def test_a_text_file_as_a_checkpoint_is_one_line_naming_it(tmp_path):
+    text = tmp_path / "sam_vit_b.pth"
+    text.write_text("not a checkpoint\n")
+    code = ("from rsseg.scripting import run_rule\nfrom rsseg.weights import load_sam\nimport types\n"
+            f"run_rule(lambda s: load_sam({str(text)!r}, 'vit_b', 'cpu'), types.SimpleNamespace(log=[], rule='x'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1].startswith(f"error: {text}: is not a SAM vit_b checkpoint (")
+
+
+@pytest.mark.parametrize("whole_group", [True, False], ids=["ctrl-c", "snakemake-only"])
+def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gives(local_workflow, whole_group):
+    config = local_workflow.config
+    config.update(methods=["superpixel_fcn"])
+    config["datasets"]["tiny"]["scenes"] = ["scene_a"]
+    config["superpixel_fcn"].update(epochs=400)  # long enough to be interrupted mid-training
+    local_workflow.write_config(config)
+    target = "results/tiny/segmentations/superpixel_fcn/scene_a.tif"
+    log = local_workflow.workdir / "logs/tiny/superpixel_fcn/scene_a.log"
+    command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(local_workflow.workdir),
+               "--cores", "2", target]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not (log.exists() and "epoch 3/400" in log.read_text()):
+        assert process.poll() is None and time.monotonic() < deadline, "the FCN job never started training"
+        time.sleep(0.1)
+    if whole_group:  # Ctrl-C in a terminal signals the foreground process group: Snakemake and the job
+        os.killpg(process.pid, signal.SIGINT)
+    else:  # Snakemake alone gives up on the job, which goes on to write its outputs
+        os.kill(process.pid, signal.SIGINT)
+    process.communicate(timeout=300)
+    assert process.returncode != 0
+    output = local_workflow.workdir / target
+    if whole_group:
+        assert not output.exists()  # the job died before its atomic writes
+
+    rerun = local_workflow.run(target)  # a plain rerun, as a user types it again
+    assert "rule superpixel_fcn:" in rerun.stdout + rerun.stderr  # the job ran again
+    with rasterio.open(output) as src:
+        interrupted_then_rerun = src.read(1)
+    local_workflow.run(target, "--forcerun", "superpixel_fcn")
+    with rasterio.open(output) as src:
+        assert np.array_equal(src.read(1), interrupted_then_rerun)

@@ -1,0 +1,50 @@
+"""Finding a dataset's scenes in its source and choosing a seeded subset."""
+
+import pytest
+
+from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
+
+LAYOUT = {"image": "{split}/img/{scene}.png", "label": "{split}/ann/{scene}_label.png"}
+
+
+def touch(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"")
+
+
+def test_scenes_are_images_with_a_label_named_by_every_wildcard(tmp_path):
+    for split, scene, labelled in [("train", "a", True), ("val", "b", True), ("test", "c", False),
+                                   ("train", "nested/d", True)]:
+        touch(tmp_path / split / "img" / f"{scene}.png")
+        if labelled:
+            touch(tmp_path / split / "ann" / f"{scene}_label.png")
+    found = find_scenes(tmp_path, LAYOUT)
+    assert list(found) == ["train_a", "val_b"]  # no label: no scene; wildcards never span folders
+    assert found["val_b"] == {"image": str(tmp_path / "val/img/b.png"), "label": str(tmp_path / "val/ann/b_label.png")}
+
+
+def test_one_label_file_may_cover_every_scene(tmp_path):
+    touch(tmp_path / "s1_multiband.tif")
+    touch(tmp_path / "strata.tif")
+    found = find_scenes(tmp_path, {"image": "{scene}_multiband.tif", "label": "strata.tif"})
+    assert found == {"s1": {"image": str(tmp_path / "s1_multiband.tif"), "label": str(tmp_path / "strata.tif")}}
+
+
+def test_a_seeded_subset_is_the_same_in_every_run_and_in_name_order():
+    names = [f"tile{i:03d}" for i in range(100)]
+    chosen = select_scenes(names, max_scenes=5, seed=0, dataset="loveda")
+    assert chosen == sorted(chosen) and len(set(chosen)) == 5
+    assert chosen == select_scenes(names, max_scenes=5, seed=0, dataset="loveda")
+    assert chosen != select_scenes(names, max_scenes=5, seed=1, dataset="loveda")
+    assert select_scenes(names, wanted=["tile007", "tile003"]) == ["tile003", "tile007"]
+    assert select_scenes(names[:3], max_scenes=5) == names[:3]
+
+
+def test_a_listed_scene_that_is_not_there_is_an_error():
+    with pytest.raises(ValueError, match=r"dataset gid: scenes \['GF2_x'\] are not in its source \(found 2\)"):
+        select_scenes(["a", "b"], wanted=["a", "GF2_x"], dataset="gid")
+
+
+def test_png_and_jpeg_layouts_carry_no_georeferencing():
+    assert not expects_georeferencing({"image": "train/{scene}_sat.jpg"})
+    assert expects_georeferencing({"image": "top/{scene}.tif"})

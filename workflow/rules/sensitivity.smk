@@ -1,0 +1,112 @@
+# Parameter study of the superpixel FCN: AMI over the superpixel scale, the epochs and the number of
+# classes, each varied alone around the published setting. Every point is a cached job (Paramspace): the
+# superpixels per scale, the FCN and its scores per point, reusing the rules of the main chain.
+import pandas as pd
+from snakemake.utils import Paramspace
+
+from rsseg.config import sensitivity_points
+
+SENSITIVITY = Paramspace(pd.DataFrame(sensitivity_points(config)))
+SENSITIVITY_RUN = f"results/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}"
+
+
+use rule superpixels as sensitivity_superpixels with:
+    output:
+        superpixels="results/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.tif",
+    log:
+        "logs/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.tsv"
+    params:
+        bands=lambda w: band_indices(w.dataset, "superpixel_bands"),
+        scale=lambda w: float(w.scale),
+        sigma=config["superpixels"]["sigma"],
+        min_size=config["superpixels"]["min_size"],
+        tile_size=config["superpixels"].get("tile_size"),
+
+
+use rule superpixel_fcn as sensitivity_fcn with:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        superpixels="results/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.tif",
+    output:
+        labels=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.tif",
+        info=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.json",
+    log:
+        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/{{scene}}.log",
+    benchmark:
+        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/{{scene}}.tsv"
+    params:
+        fcn=lambda w: {**config["superpixel_fcn"], "epochs": int(w.epochs), "n_classes": int(w.n_classes)},
+        device=config["device"],
+        seed=config["seed"],
+
+
+use rule score_segmentation as sensitivity_score with:
+    input:
+        labels=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.tif",
+        info=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.json",
+        truth="results/{dataset}/scenes/{scene}/label.tif",
+    output:
+        scores=f"{SENSITIVITY_RUN}/scores/{{scene}}.json",
+    log:
+        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/{{scene}}.log",
+    benchmark:
+        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/{{scene}}.tsv"
+    params:
+        method="superpixel_fcn",
+
+
+rule sensitivity_table:
+    input:
+        # each point's scenes in turn, the published point first, in the order of params.points
+        scores=lambda w: [
+            f"results/{w.dataset}/sensitivity/{point}/scores/{scene}.json"
+            for point in SENSITIVITY.instance_patterns
+            for scene in scored_scenes(w.dataset)
+        ],
+    output:
+        table=report(
+            "results/{dataset}_sensitivity.csv",
+            caption="../report/sensitivity_table.rst",
+            category="Parameter study",
+            subcategory="{dataset}",
+            labels={"table": "AMI per parameter value"},
+        ),
+    log:
+        "logs/{dataset}/sensitivity_table.log",
+    benchmark:
+        "benchmarks/{dataset}/sensitivity_table.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    threads: rule_threads("sensitivity_table")
+    resources:
+        **rule_resources("sensitivity_table"),
+    params:
+        points=SENSITIVITY.dataframe.to_dict("records"),
+    script:
+        "../scripts/sensitivity_table.py"
+
+
+rule sensitivity_chart:
+    input:
+        table="results/{dataset}_sensitivity.csv",
+    output:
+        figure=report(
+            "results/{dataset}/figures/sensitivity.png",
+            caption="../report/sensitivity_chart.rst",
+            category="Parameter study",
+            subcategory="{dataset}",
+            labels={"figure": "AMI per parameter value"},
+        ),
+    log:
+        "logs/{dataset}/figures/sensitivity.log",
+    benchmark:
+        "benchmarks/{dataset}/figures/sensitivity.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    script:
+        "../scripts/sensitivity_chart.py"

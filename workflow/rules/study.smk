@@ -1,0 +1,85 @@
+# The whole study, `snakemake --cores 8 study`: for every dataset of study.datasets whose data is in place
+# or downloads by itself, its tables and figures (the farmland IoU where the weights are installed), the
+# cross-dataset table beside the papers' figures, and a study page. Missing manual data stops the run, one
+# line per dataset, unless study.skip_missing lists it as missing instead.
+
+
+rule study:
+    input:
+        study_targets,
+
+
+rule study_table:
+    input:
+        tables=lambda w: [f"results/{name}_ami.csv" for name in study_datasets()[0]],
+        farmland=lambda w: [f"results/{name}_farmland_iou.csv" for name in study_farmland_datasets()],
+    output:
+        table=report(
+            "results/study_ami.csv",
+            caption="../report/study_table.rst",
+            category="Study",
+            labels={"table": "AMI per dataset and method"},
+        ),
+        farmland="results/study_farmland_iou.csv",
+    log:
+        "logs/study/study_table.log",
+    benchmark:
+        "benchmarks/study/study_table.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    threads: rule_threads("study_table")
+    resources:
+        **rule_resources("study_table"),
+    params:
+        datasets=lambda w: study_datasets()[0],
+        farmland_datasets=lambda w: study_farmland_datasets(),
+        missing=lambda w: study_datasets()[1] if config["study"]["skip_missing"] else {},
+        published={name: cfg.get("published") for name, cfg in config["datasets"].items()},
+    script:
+        "../scripts/study_table.py"
+
+
+rule study_chart:
+    input:
+        table="results/study_ami.csv",
+    output:
+        figure=report(
+            "results/study/figures/ami.png",
+            caption="../report/study_chart.rst",
+            category="Study",
+            labels={"figure": "AMI per dataset and method"},
+        ),
+    log:
+        "logs/study/study_chart.log",
+    benchmark:
+        "benchmarks/study/study_chart.tsv"
+    conda:
+        "../../envs/report.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    script:
+        "../scripts/study_chart.py"
+
+
+rule study_report:
+    input:
+        table="results/study_ami.csv",
+        farmland="results/study_farmland_iou.csv",
+        chart="results/study/figures/ami.png",
+        figures=lambda w: [f"results/{name}/figures/ami.png" for name in study_datasets()[0]]
+        + [f"results/{name}/figures/farmland_iou.png" for name in study_farmland_datasets()]
+        + [f"results/{name}/figures/sensitivity.png" for name in config["study"]["sensitivity"]],
+    output:
+        page="results/study.html",
+    log:
+        "logs/study/study_report.log",
+    benchmark:
+        "benchmarks/study/study_report.tsv"
+    conda:
+        "../../envs/geo.yaml"
+    threads: rule_threads("figures")
+    resources:
+        **rule_resources("figures"),
+    script:
+        "../scripts/study_report.py"

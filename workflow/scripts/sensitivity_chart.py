@@ -1,0 +1,14 @@
+"""AMI over each parameter of the FCN's parameter study, the others at their published values."""
+
+import pandas as pd
+
+from rsseg.figures import sensitivity_chart
+from rsseg.scripting import run_rule
+
+
+def main(snakemake):
+    sensitivity_chart(snakemake.output.figure, pd.read_csv(snakemake.input.table),
+                      title=f"Superpixel FCN parameter study, {snakemake.wildcards.dataset}")
+
+
+run_rule(main, snakemake)

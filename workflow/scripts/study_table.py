@@ -1,0 +1,19 @@
+"""The study's tables: AMI per dataset and method beside the papers' figures, and the pooled farmland IoU."""
+
+import pandas as pd
+
+from rsseg.files import write_csv
+from rsseg.scripting import run_rule
+from rsseg.study import study_ami_table, study_farmland_table
+
+
+def main(snakemake):
+    params, inputs = snakemake.params, snakemake.input
+    tables = {name: pd.read_csv(path) for name, path in zip(params.datasets, inputs.tables, strict=True)}
+    write_csv(snakemake.output.table, study_ami_table(tables, published=params.published, missing=params.missing),
+              float_format="%.4f")
+    farmland = {name: pd.read_csv(path) for name, path in zip(params.farmland_datasets, inputs.farmland, strict=True)}
+    write_csv(snakemake.output.farmland, study_farmland_table(farmland), float_format="%.4f")
+
+
+run_rule(main, snakemake)
