@@ -1,11 +1,11 @@
 """Seconds of one training step of the superpixel FCN on a 512x512 window, lever by lever.
 
 Each setting trains a fresh ``SuperpixelFCN`` (published sizes: 4 bands, 64 channels, 32 classes) for
-``--steps`` steps of the rule's training step (forward, majority vote, cross-entropy, backward, Adam) on
-one random window, after ``--warmup`` steps, all in this process one after the other, so the ratios
-compare settings under the same load. Levers: the dtype (float32, bfloat16 autocast), the memory
-format (contiguous, channels_last), keeping freed memory in the heap (``rsseg.heap``) and
-``torch.compile``. Minor page faults per step are counted too (``ru_minflt``).
+``--steps`` steps of the rule's training step (``rsseg.fcn.training_step``: forward, majority vote,
+cross-entropy, backward, Adam) on one random window, after ``--warmup`` steps, all in this process
+one after the other, so the ratios compare settings under the same load. Levers: the dtype (float32,
+bfloat16 autocast), the memory format (contiguous, channels_last), keeping freed memory in the heap
+(``rsseg.heap``) and ``torch.compile``. Minor page faults per step are counted too (``ru_minflt``).
 
     .venv/bin/python bench/bench_step.py
     .venv/bin/python bench/bench_step.py --compile   # adds torch.compile (a minute of compiling per setting)
@@ -18,10 +18,9 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
 from rsseg.device import seed_everything
-from rsseg.fcn import SuperpixelFCN, majority_vote
+from rsseg.fcn import SuperpixelFCN, training_step
 from rsseg.heap import retained_heap
 
 
@@ -32,16 +31,11 @@ def time_steps(dtype, memory_format, heap, compiled, steps, warmup):
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     forward = torch.compile(model) if compiled else model
     x = torch.randn(1, 4, 512, 512).contiguous(memory_format=memory_format)
-    superpixels = torch.randint(0, 400, (1, 512, 512))
+    valid = torch.ones(1, 512, 512, dtype=torch.bool)
+    superpixels = torch.randint(0, 700, (1, 512, 512))
 
     def step():
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == torch.bfloat16):
-            logits = forward(x)
-        target = majority_vote(logits.argmax(dim=1), superpixels, 32)
-        loss = F.cross_entropy(logits.float(), target)
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
+        training_step(forward, optimiser, x, valid, superpixels, n_classes=32, dtype=dtype)
 
     with retained_heap() if heap else contextlib.nullcontext():
         for _ in range(warmup):

@@ -35,6 +35,7 @@ def study_config(config, loveda_sources, missing_folder):
     vaihingen = {**CONFIG["datasets"]["vaihingen"], "source": str(missing_folder)}
     config["datasets"].update({"tiny-loveda": loveda, "tiny-vaihingen": vaihingen})
     config["datasets"]["tiny"]["published"] = {"ami": {"kmeans": 0.5}, "source": "a made-up paper"}
+    config["datasets"]["tiny"]["scenes"] = ["scene_a"]  # one scene is enough here, and twelve jobs fewer
     config["superpixel_fcn"].update(window=32, stride=24)  # the LoveDA tiles are 40x48 px
     config["study"] = {"datasets": ["tiny", "tiny-loveda", "tiny-vaihingen"], "skip_missing": False,
                        "sensitivity": ["tiny"]}
@@ -61,7 +62,8 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     scored = study[study["status"] == "ok"]
     assert sorted(zip(scored["dataset"], scored["method"])) == sorted(
         (d, m) for d in ("tiny", "tiny-loveda") for m in ("superpixel_fcn", "kmeans", "isodata"))
-    assert (scored["n_scenes"] == 2).all() and scored["ami_mean"].between(-0.1, 1).all()
+    assert scored.groupby("dataset")["n_scenes"].first().to_dict() == {"tiny": 1, "tiny-loveda": 2}
+    assert scored["ami_mean"].between(-0.1, 1).all()
     paper = study.set_index(["dataset", "method"]).loc[("tiny", "kmeans")]
     assert paper["published_ami"] == 0.5 and paper["published_source"] == "a made-up paper"
     missing_row = study.loc[study["dataset"] == "tiny-vaihingen", "status"].item()
@@ -78,9 +80,9 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     sensitivity = pd.read_csv(results / "tiny_sensitivity.csv")
     assert sensitivity[["varied", "scale", "epochs", "n_classes"]].values.tolist() == [
         ["published", 32, 2, 8], ["scale", 16, 2, 8], ["epochs", 32, 1, 8], ["n_classes", 32, 2, 4]]
-    assert (sensitivity["n_scenes"] == 2).all() and sensitivity["ami"].between(-0.1, 1).all()
+    assert (sensitivity["n_scenes"] == 1).all() and sensitivity["ami"].between(-0.1, 1).all()
     # the published point is the main chain's setting, so it gives the main table's AMI
     main = pd.read_csv(results / "tiny_ami.csv")
-    assert sensitivity["ami"].iloc[0] == pytest.approx(main.loc[main["method"] == "superpixel_fcn", "ami"].mean(),
+    assert sensitivity["ami"].iloc[0] == pytest.approx(main.loc[main["method"] == "superpixel_fcn", "ami"].item(),
                                                         abs=1e-4)
     assert (results / "tiny/figures/sensitivity.png").stat().st_size > 0

@@ -152,6 +152,26 @@ def scene_tensor(array, device):
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
 
 
+def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: torch.Tensor, valid: torch.Tensor,
+                  superpixels: torch.Tensor, *, n_classes: int, dtype: torch.dtype) -> torch.Tensor:
+    """One step on a batch of windows: forward, each superpixel's majority label as the target,
+    cross-entropy over valid pixels, backward, optimiser step. Returns the loss (detached)."""
+    with autocast(x.device, dtype):
+        logits = model(x)
+    # Classes last: a free view of the channels_last logits, so the argmax and the cross-entropy's
+    # softmax read contiguous memory (over the class axis in place, they copy and transpose 64 MB).
+    per_pixel = logits.permute(0, 2, 3, 1)
+    # Invalid pixels form one group of their own, so their predictions sway no vote.
+    superpixels = torch.where(valid, superpixels, superpixels.min() - 1)
+    target = majority_vote(per_pixel.argmax(dim=-1), superpixels, n_classes)
+    target[~valid] = IGNORE_LABEL
+    loss = F.cross_entropy(per_pixel.reshape(-1, n_classes).float(), target.reshape(-1), ignore_index=IGNORE_LABEL)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    optimiser.step()
+    return loss.detach()
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
               device: torch.device | str, seed: int) -> tuple[SuperpixelFCN, list[float]]:
     """Train a fresh :class:`SuperpixelFCN` on one scene; returns ``(model, epoch_mean_losses)``.
@@ -193,18 +213,8 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
             order = torch.randperm(len(windows), generator=generator).tolist()
             total = torch.zeros((), device=device)
             for first in range(0, len(order), params.batch_size):
-                x, valid_w, segments = batch(order[first:first + params.batch_size])
-                with autocast(device, dtype):
-                    logits = model(x)
-                # Invalid pixels form one group of their own, so their predictions sway no vote.
-                segments = torch.where(valid_w, segments, segments.min() - 1)
-                target = majority_vote(logits.argmax(dim=1), segments, params.n_classes)
-                target[~valid_w] = IGNORE_LABEL
-                loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_LABEL)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                total += loss.detach()
+                total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
+                                       n_classes=params.n_classes, dtype=dtype)
             losses.append(total.item() / -(-len(order) // params.batch_size))
             log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
                      time.perf_counter() - start)
@@ -245,9 +255,9 @@ def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, p
                 x = torch.stack([image_t[:, row:row + win_h, col:col + win_w] for col in batch_cols])
                 with autocast(device, dtype):
                     logits = model(x.contiguous(memory_format=MEMORY_FORMAT))
-                for col, window_logits in zip(batch_cols, logits):
-                    probabilities = torch.softmax(window_logits, dim=0, dtype=torch.float32)
-                    strip[:, col:col + win_w] += probabilities.permute(1, 2, 0)
+                # classes last, as in training: contiguous for the softmax and for the strip
+                for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1)):
+                    strip[:, col:col + win_w] += torch.softmax(window_logits, dim=-1, dtype=torch.float32)
         labels[top:] = strip[:height - top].argmax(dim=-1).to(torch.uint8).cpu().numpy()
     del strip  # 0.4 GiB for a GID scene, not to be held while remove_small_regions needs its own
     labels[~valid] = IGNORE_LABEL
