@@ -48,13 +48,14 @@ def check_same_grid(label_path: StrPath, label_profile: Mapping[str, Any], image
 
 
 def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
-    """The label values (or RGB colours) present in a raw label array, for an error message."""
-    pixels = raw.reshape(raw.shape[0], -1).T
+    """The label values (or RGB colours) present in raw label pixels ``(bands, n)``, for an error message."""
     if encoding["type"] == "index":
-        pixels = pixels[:, :1]
-    found = np.unique(pixels, axis=0)
-    shown = [tuple(int(v) for v in row) if len(row) > 1 else int(row[0]) for row in found[:limit]]
-    return ", ".join(map(str, shown)) + (f" and {len(found) - limit} more" if len(found) > limit else "")
+        found = [int(value) for value in np.unique(raw[0])]
+    else:  # one integer per colour: a 1-D unique, not a slow row-wise one over a whole scene
+        packed = np.unique((raw[0].astype(np.int64) << 16) | (raw[1].astype(np.int64) << 8) | raw[2])
+        found = [(int(c >> 16), int(c >> 8 & 255), int(c & 255)) for c in packed]
+    more = f" and {len(found) - limit} more" if len(found) > limit else ""
+    return ", ".join(map(str, found[:limit])) + more
 
 
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
