@@ -186,7 +186,8 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_t
 
 
 def summarise_mosaic(results):
-    """Mean and standard deviation over the seeds per collection, method and precision; ratios to float32."""
+    """Mean and sample standard deviation over the seeds per collection, method and precision; ratios to
+    float32."""
     groups = {}
     for row in results:
         groups.setdefault((row["collection"], row["method"], row["precision"]), []).append(row)
@@ -195,7 +196,7 @@ def summarise_mosaic(results):
     for (collection, method, precision), rows in groups.items():
         ami = [row["ami"] for row in rows]
         print(f"{collection:<11} {method:<15} {precision or '':<9} {len(rows):>5} {np.mean(ami):>8.4f} "
-              f"{np.std(ami):>6.4f} "
+              f"{np.std(ami, ddof=1) if len(ami) > 1 else 0.0:>6.4f} "
               f"{np.mean([row['n_segments'] for row in rows]):>8.1f} {np.mean([row['seconds'] for row in rows]):>8.1f}")
     for (collection, method, precision), rows in groups.items():
         reference = groups.get((collection, method, "float32"))

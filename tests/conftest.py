@@ -63,6 +63,15 @@ def write_gid_like(folder, name, height=96, width=96, seed=0):
     return image, classes
 
 
+def rewrite(path, change):
+    """Rewrite a GeoTIFF with ``change(data, profile) -> (data, profile)`` applied (to corrupt a test scene)."""
+    with rasterio.open(path) as src:
+        data, profile = src.read(), src.profile
+    data, profile = change(data, profile)
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+
+
 def sha256_file(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 

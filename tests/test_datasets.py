@@ -5,7 +5,7 @@ import pytest
 import rasterio
 import yaml
 
-from conftest import GID5_COLOURS, REPO, write_gid_like
+from conftest import GID5_COLOURS, REPO, rewrite, write_gid_like
 from rsseg import IGNORE_LABEL
 from rsseg.datasets import prepare_scene
 from rsseg.errors import InputError
@@ -107,15 +107,6 @@ def test_colour_threshold_removes_compression_noise_before_matching():
     encoding = {**GID["labels"], "colour_threshold": 128}
     assert decode_labels(raw, encoding)[0].tolist() == [0, 3, IGNORE_LABEL]  # red, yellow, black (unlabelled)
     assert decode_labels(raw, GID["labels"])[0].tolist() == [IGNORE_LABEL] * 3
-
-
-def rewrite(path, change):
-    """Rewrite a GeoTIFF with ``change(data, profile)`` applied."""
-    with rasterio.open(path) as src:
-        data, profile = src.read(), src.profile
-    data, profile = change(data, profile)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data)
 
 
 def prepare(tmp_path, **kwargs):

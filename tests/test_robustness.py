@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import torch
 
-from conftest import REPO, SNAKEMAKE, write_gid_like
+from conftest import REPO, SNAKEMAKE, rewrite, write_gid_like
 
 pytestmark = pytest.mark.e2e
 
@@ -30,14 +30,6 @@ def local_workflow(tiny_workflow, tmp_path):
     tiny_workflow.source = source / "tiny"
     tiny_workflow.linked = "resources/datasets/tiny/tiny"  # the source as the workflow sees it, and names it
     return tiny_workflow
-
-
-def rewrite(path, change):
-    with rasterio.open(path) as src:
-        data, profile = src.read(), src.profile
-    data, profile = change(data, profile)
-    with rasterio.open(path, "w", **profile) as dst:
-        dst.write(data)
 
 
 def error_lines(done):

@@ -1,6 +1,7 @@
 """A rule script ends in one line on stderr whatever went wrong; unforeseen failures keep their traceback in the log."""
 
 import logging
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -39,7 +40,7 @@ def test_an_unforeseen_failure_is_one_line_with_its_traceback_in_the_log(job, ca
     assert "Traceback" not in err
     assert err.splitlines()[-1] == (f"error: IndexError: list index out of range second line (traceback in "
                                     f"{job.log[0]})")
-    log = open(job.log[0]).read()
+    log = Path(job.log[0]).read_text()
     assert "Traceback (most recent call last)" in log and "raise error" in log
 
 

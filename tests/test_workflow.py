@@ -35,6 +35,7 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
         assert seg.shape == img.shape == (96, 96) and seg.read(1)[0, 0] == 255
     info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/scene_a.json").read_text())
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
+    assert info["threads"] == 1  # the rule's threads in .test/config, not one per core of the machine
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
     # unpacked in a temporary folder, yet readable by the group like any other output (umask, not mkdtemp's 0700)
     umask = os.umask(0)

@@ -20,6 +20,16 @@ def resolve_device(choice="auto"):
     return torch.device(choice)
 
 
+def job_device(choice: str, threads: int) -> torch.device:
+    """The device of a rule's job (:func:`resolve_device`), with torch's CPU kernels on the job's ``threads``.
+
+    torch starts one thread per core it may use, whatever Snakemake granted the job, so jobs run side by
+    side (``snakemake --cores 8`` with 2-thread jobs) would each start 8 threads and crowd each other.
+    """
+    torch.set_num_threads(threads)
+    return resolve_device(choice)
+
+
 def seed_everything(seed):
     """Seed torch and make CPU results bit-identical for a fixed seed."""
     torch.manual_seed(seed)

@@ -142,7 +142,7 @@ def autocast(device, dtype):
 
 
 # channels_last on every device: cuDNN's and oneDNN's convolutions are faster in it (on this
-# project's CPU a float32 training step takes 0.78x the time, a bfloat16 one 0.72x; docs/benchmarks.md)
+# project's CPU a float32 training step takes 0.65x the time, a bfloat16 one 0.62x; docs/benchmarks.md)
 MEMORY_FORMAT = torch.channels_last
 
 
@@ -307,6 +307,6 @@ def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray,
     trained = time.perf_counter()
     labels = predict_labels(model, standardised, valid, params, device=device)
     info = {"train_seconds": trained - start, "predict_seconds": time.perf_counter() - trained,
-            "epoch_losses": losses, "device": str(device),
+            "epoch_losses": losses, "device": str(device), "threads": torch.get_num_threads(),
             "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
     return labels, info

@@ -73,4 +73,3 @@ def link_folder(folder: StrPath, dest: StrPath, manual: str | None = None) -> No
     with atomic_directory(dest) as tmp:
         for entry in folder.iterdir():
             (tmp / entry.name).symlink_to(entry)
-

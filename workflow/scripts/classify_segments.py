@@ -1,7 +1,7 @@
 """Cultivated-land mask of every patch of one scene from its SAM segments and the trained head."""
 
 from rsseg.classifier import ClassifierConfig, load_head, load_segment_models, write_farmland_masks
-from rsseg.device import resolve_device, seed_everything
+from rsseg.device import job_device, seed_everything
 from rsseg.patches import iter_scene_patches
 from rsseg.scripting import run_rule
 
@@ -12,7 +12,7 @@ def main(snakemake):
     seed_everything(params.seed)
     head = load_head(inputs.model)
     # the head maps features to classes: no pseudo-labels here, so CLIP loads only for CLIP features
-    models = load_segment_models(config, inputs.clip, params.clip_model, resolve_device(params.device),
+    models = load_segment_models(config, inputs.clip, params.clip_model, job_device(params.device, snakemake.threads),
                                  zero_shot=False)
     patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
     write_farmland_masks(patches, head, config, models, snakemake.output.masks)

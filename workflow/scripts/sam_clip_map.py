@@ -3,7 +3,7 @@
 import time
 
 from rsseg import IGNORE_LABEL
-from rsseg.device import resolve_device, seed_everything
+from rsseg.device import job_device, seed_everything
 from rsseg.files import read_json, write_json
 from rsseg.patches import iter_scene_patches, read_manifest
 from rsseg.raster import open_raster, write_labels
@@ -15,7 +15,7 @@ from rsseg.weights import load_clip
 def main(snakemake):
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     seed_everything(params.seed)
-    device = resolve_device(params.device)
+    device = job_device(params.device, snakemake.threads)
     clip = load_clip(inputs.clip, params.clip_model, device)
     with open_raster(inputs.image) as src:
         profile, shape = src.profile, src.shape

@@ -2,7 +2,7 @@
 
 import time
 
-from rsseg.device import resolve_device, seed_everything
+from rsseg.device import job_device, seed_everything
 from rsseg.files import write_csv, write_json
 from rsseg.patches import read_manifest
 from rsseg.sam_iterative import SamParams, make_sam_generator
@@ -15,7 +15,7 @@ def main(snakemake):
     params = snakemake.params
     sam_params = SamParams.from_config(params.sam)
     seed_everything(params.seed)
-    device = resolve_device(params.device)
+    device = job_device(params.device, snakemake.threads)
     sam = load_sam(snakemake.input.checkpoint, params.model_type, device)
     manifest = read_manifest(snakemake.input.manifest)
     start = time.perf_counter()

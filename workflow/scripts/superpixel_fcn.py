@@ -3,7 +3,7 @@
 import time
 from dataclasses import asdict
 
-from rsseg.device import resolve_device
+from rsseg.device import job_device
 from rsseg.fcn import FCNParams, segment_scene
 from rsseg.files import write_json
 from rsseg.metrics import count_segments
@@ -14,7 +14,7 @@ from rsseg.scripting import run_rule
 def main(snakemake):
     params = FCNParams.from_config(snakemake.params.fcn)
     seed = int(snakemake.params.seed)
-    device = resolve_device(snakemake.params.device)
+    device = job_device(snakemake.params.device, snakemake.threads)
     image, valid, profile = read_scene(snakemake.input.image)
     superpixels = read_labels(snakemake.input.superpixels, shape=valid.shape)
     start = time.perf_counter()

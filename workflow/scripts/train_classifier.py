@@ -1,7 +1,7 @@
 """Train the cultivated-land head on the SAM segments of every scene of a dataset."""
 
 from rsseg.classifier import ClassifierConfig, load_segment_models, save_head, train_on_patches
-from rsseg.device import resolve_device, seed_everything
+from rsseg.device import job_device, seed_everything
 from rsseg.files import write_csv
 from rsseg.labels import class_indices
 from rsseg.patches import iter_scene_patches
@@ -12,7 +12,7 @@ def main(snakemake):
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     config = ClassifierConfig.from_config(params.classifier)
     seed_everything(params.seed)
-    models = load_segment_models(config, inputs.clip, params.clip_model, resolve_device(params.device))
+    models = load_segment_models(config, inputs.clip, params.clip_model, job_device(params.device, snakemake.threads))
     patches = iter_scene_patches(inputs.manifests, inputs.upscaled, inputs.sam_labels)
     head, curve, table = train_on_patches(patches, config, models,
                                           farmland_classes=class_indices(params.labels, params.farmland),

@@ -1,6 +1,6 @@
 """Upscale every patch of a manifest 4x with Real-ESRGAN into <patch_id>.tif files."""
 
-from rsseg.device import resolve_device
+from rsseg.device import job_device
 from rsseg.patches import read_manifest
 from rsseg.scripting import run_rule
 from rsseg.upscale import upscale_patches
@@ -9,7 +9,7 @@ from rsseg.weights import load_realesrgan
 
 def main(snakemake):
     params = snakemake.params
-    device = resolve_device(params.device)
+    device = job_device(params.device, snakemake.threads)
     upscale_patches(read_manifest(snakemake.input.manifest), snakemake.output.upscaled,
                     load_realesrgan(snakemake.input.checkpoint, device), bands=params.bands, tile=params.tile,
                     overlap=params.overlap, device=device, half=params.half)
