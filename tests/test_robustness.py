@@ -120,8 +120,22 @@ def test_a_text_file_as_a_checkpoint_is_one_line_naming_it(tmp_path):
     assert done.stderr.splitlines()[-1].startswith(f"error: {text}: is not a SAM vit_b checkpoint (")
 
 
+@pytest.fixture
+def interruptible():
+    """Let the processes the test starts take SIGINT as a terminal's Ctrl-C delivers it.
+
+    A shell that starts the tests in the background (``make test &``) sets SIGINT to be ignored, children
+    inherit that, and Python then installs no KeyboardInterrupt handler: the interrupted run would go on.
+    A handler (not SIG_IGN) in this process becomes the default action in the children.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.parametrize("whole_group", [True, False], ids=["ctrl-c", "snakemake-only"])
-def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gives(local_workflow, whole_group):
+def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gives(local_workflow, whole_group,
+                                                                                   interruptible):
     config = local_workflow.config
     config.update(methods=["superpixel_fcn"])
     config["datasets"]["tiny"]["scenes"] = ["scene_a"]
@@ -141,8 +155,8 @@ def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gi
         os.killpg(process.pid, signal.SIGINT)
     else:  # Snakemake alone gives up on the job, which goes on to write its outputs
         os.kill(process.pid, signal.SIGINT)
-    process.communicate(timeout=300)
-    assert process.returncode != 0
+    out, err = process.communicate(timeout=300)
+    assert process.returncode != 0, (out + err)[-4000:]
     output = local_workflow.workdir / target
     if whole_group:
         assert not output.exists()  # the job died before its atomic writes
