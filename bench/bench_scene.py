@@ -101,8 +101,8 @@ def setup_child_logging():
 
 def superpixels_rule(image_path, out_path, bands, params):
     """The work of the ``superpixels`` rule; returns stage seconds, peak RSS and the superpixel count."""
-    from rsseg.raster import read_scene, write_labels
-    from rsseg.superpixels import felzenszwalb_superpixels
+    from rsseg.data.raster import read_scene, write_labels
+    from rsseg.methods.superpixels import felzenszwalb_superpixels
 
     setup_child_logging()
     clock = Stopwatch()
@@ -118,14 +118,14 @@ def superpixels_rule(image_path, out_path, bands, params):
 def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, seed):
     """The work of the ``superpixel_fcn`` rule; returns stage seconds, peak memory and the losses.
 
-    Calls the steps of :func:`rsseg.fcn.segment_scene` one by one to time each of them.
+    Calls the steps of :func:`rsseg.methods.fcn.segment_scene` one by one to time each of them.
     """
     import torch
 
-    from rsseg.device import resolve_device
-    from rsseg.fcn import FCNParams, compute_dtype, predict_labels, train_fcn
-    from rsseg.raster import read_labels, read_scene, write_labels
-    from rsseg.spectra import standardise
+    from rsseg.methods.device import resolve_device
+    from rsseg.methods.fcn import FCNParams, compute_dtype, predict_labels, train_fcn
+    from rsseg.data.raster import read_labels, read_scene, write_labels
+    from rsseg.data.spectra import standardise
 
     setup_child_logging()
     device, params = resolve_device(device), FCNParams.from_config(params)
@@ -151,8 +151,8 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
 
 def kmeans_rule(image_path, out_path, n_clusters, params, seed):
     """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
-    from rsseg.baselines import kmeans_segment
-    from rsseg.raster import read_scene, write_labels
+    from rsseg.methods.baselines import kmeans_segment
+    from rsseg.data.raster import read_scene, write_labels
 
     clock = Stopwatch()
     image, valid, profile = read_scene(image_path)
@@ -165,8 +165,8 @@ def kmeans_rule(image_path, out_path, n_clusters, params, seed):
 
 
 def score(labels_path, truth_path):
-    from rsseg.metrics import segmentation_scores
-    from rsseg.raster import read_labels
+    from rsseg.evaluation.metrics import segmentation_scores
+    from rsseg.data.raster import read_labels
 
     truth = read_labels(truth_path)
     return segmentation_scores(read_labels(labels_path, shape=truth.shape), truth)

@@ -1,11 +1,11 @@
 """Seconds of one training step of the superpixel FCN on a 512x512 window, lever by lever.
 
 Each setting trains a fresh ``SuperpixelFCN`` (published sizes: 4 bands, 64 channels, 32 classes) for
-``--steps`` steps of the rule's training step (``rsseg.fcn.training_step``: forward, majority vote,
+``--steps`` steps of the rule's training step (``rsseg.methods.fcn.training_step``: forward, majority vote,
 cross-entropy, backward, Adam) on one random window, after ``--warmup`` steps, all in this process
 one after the other, so the ratios compare settings under the same load. Levers: the dtype (float32,
 bfloat16 autocast), the memory format (contiguous, channels_last), keeping freed memory in the heap
-(``rsseg.heap``) and ``torch.compile``. Minor page faults per step are counted too (``ru_minflt``).
+(``rsseg.methods.heap``) and ``torch.compile``. Minor page faults per step are counted too (``ru_minflt``).
 
     .venv/bin/python bench/bench_step.py
     .venv/bin/python bench/bench_step.py --compile   # adds torch.compile (a minute of compiling per setting)
@@ -19,9 +19,9 @@ import time
 
 import torch
 
-from rsseg.device import seed_everything
-from rsseg.fcn import SuperpixelFCN, training_step
-from rsseg.heap import retained_heap
+from rsseg.methods.device import seed_everything
+from rsseg.methods.fcn import SuperpixelFCN, training_step
+from rsseg.methods.heap import retained_heap
 
 
 def time_steps(dtype, memory_format, heap, compiled, steps, warmup):

@@ -33,12 +33,12 @@ import yaml
 from PIL import Image
 
 from rsseg import IGNORE_LABEL
-from rsseg.baselines import IsodataParams, isodata_segment, kmeans_segment
-from rsseg.device import resolve_device
-from rsseg.fcn import FCNParams, compute_dtype, segment_scene
-from rsseg.metrics import segmentation_scores
-from rsseg.raster import write_labels, write_raster
-from rsseg.superpixels import felzenszwalb_superpixels
+from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
+from rsseg.methods.device import resolve_device
+from rsseg.methods.fcn import FCNParams, compute_dtype, segment_scene
+from rsseg.evaluation.metrics import segmentation_scores
+from rsseg.data.raster import write_labels, write_raster
+from rsseg.methods.superpixels import felzenszwalb_superpixels
 
 REPO = Path(__file__).resolve().parents[1]
 UNLABELLED = {"gid-mtl5": 5, "gid-mtl15": 15}

@@ -6,13 +6,13 @@ import pytest
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.classifier import (ClassifierConfig, confident_pseudo_labels, dataset_targets, farmland_mask, load_head,
-                              save_head, train_segment_classifier, zero_shot_scores)
+from rsseg.isagrsc2.classifier import (ClassifierConfig, confident_pseudo_labels, dataset_targets, farmland_mask,
+                                       load_head, save_head, train_segment_classifier, zero_shot_scores)
 from rsseg.errors import InputError
-from rsseg.farmland import FARMLAND_COLUMNS, farmland_table
-from rsseg.raster import write_labels
-from rsseg.sam_clip import cluster_segments, paste_patch_maps, semantic_map
-from rsseg.segment_features import CROP_FILL, hue_colour_features, segment_crops
+from rsseg.evaluation.farmland import FARMLAND_COLUMNS, farmland_table
+from rsseg.data.raster import write_labels
+from rsseg.isagrsc2.sam_clip import cluster_segments, paste_patch_maps, semantic_map
+from rsseg.isagrsc2.segment_features import CROP_FILL, hue_colour_features, segment_crops
 
 
 def test_pseudo_labels_keep_only_confident_segments():

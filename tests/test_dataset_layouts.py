@@ -9,8 +9,8 @@ import yaml
 
 from conftest import REPO
 from dataset_fixtures import WRITERS
-from rsseg.datasets import prepare_scene
-from rsseg.raster import read_labels
+from rsseg.data.datasets import prepare_scene
+from rsseg.data.raster import read_labels
 from rsseg.scenes import find_scenes
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

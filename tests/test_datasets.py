@@ -7,10 +7,10 @@ import yaml
 
 from conftest import GID5_COLOURS, REPO, rewrite, write_gid_like
 from rsseg import IGNORE_LABEL
-from rsseg.datasets import prepare_scene
+from rsseg.data.datasets import prepare_scene
 from rsseg.errors import InputError
-from rsseg.labels import class_indices, decode_labels
-from rsseg.sources import link_folder, unpack
+from rsseg.data.labels import class_indices, decode_labels
+from rsseg.data.sources import link_folder, unpack
 
 GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
 

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rsseg.fcn import FCNParams, segment_scene
-from rsseg.superpixels import felzenszwalb_superpixels
+from rsseg.methods.fcn import FCNParams, segment_scene
+from rsseg.methods.superpixels import felzenszwalb_superpixels
 
 from conftest import synthetic_scene
 

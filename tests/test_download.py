@@ -4,10 +4,10 @@ import urllib.parse
 
 import pytest
 
-from rsseg import download
-from rsseg.download import DownloadError, fetch, fetch_google_drive, file_digest, verify_checksum
+from rsseg.data import download
+from rsseg.data.download import DownloadError, fetch, fetch_google_drive, file_digest, verify_checksum
 from rsseg.errors import InputError
-from rsseg.sources import fetch_archive
+from rsseg.data.sources import fetch_archive
 
 
 def test_fetch_http_verifies_checksum(tmp_path, http_server, tiny_archive):
@@ -19,7 +19,7 @@ def test_fetch_http_verifies_checksum(tmp_path, http_server, tiny_archive):
 def test_http_download_logs_its_progress(tmp_path, http_server, tiny_archive, caplog):
     archive, sha = tiny_archive
     size_mb = archive.stat().st_size / 1e6
-    with caplog.at_level("INFO", logger="rsseg.download"):
+    with caplog.at_level("INFO", logger="rsseg.data.download"):
         fetch(f"{http_server}/{archive.name}", tmp_path / "copy.tar.gz", checksum=f"sha256:{sha}")
     assert f"{archive.name}: {size_mb:.1f} of {size_mb:.1f} MB (100%)" in caplog.messages
 

@@ -4,10 +4,10 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
-from rsseg.fcn import (FCNParams, SuperpixelFCN, compute_dtype, majority_vote, predict_labels,
+from rsseg.methods.fcn import (FCNParams, SuperpixelFCN, compute_dtype, majority_vote, predict_labels,
                        remove_small_regions, segment_scene, train_fcn)
-from rsseg.superpixels import felzenszwalb_superpixels
-from rsseg.tiling import tile_windows
+from rsseg.methods.superpixels import felzenszwalb_superpixels
+from rsseg.data.tiling import tile_windows
 
 from conftest import synthetic_scene
 

@@ -5,7 +5,7 @@ import ctypes
 import numpy as np
 import pytest
 
-from rsseg.heap import glibc, retained_heap
+from rsseg.methods.heap import glibc, retained_heap
 
 pytestmark = pytest.mark.skipif(glibc() is None, reason="the mallopt settings exist in glibc only")
 

@@ -5,8 +5,8 @@ from affine import Affine
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.patches import MANIFEST_COLUMNS, sample_patches
-from rsseg.raster import write_labels, write_raster
+from rsseg.data.patches import MANIFEST_COLUMNS, sample_patches
+from rsseg.data.raster import write_labels, write_raster
 
 HEIGHT, WIDTH = 60, 80
 TRANSFORM = from_origin(500000.0, 3400000.0, 4.0, 4.0)

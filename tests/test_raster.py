@@ -4,7 +4,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.raster import read_labels, read_scene, write_labels, write_raster
+from rsseg.data.raster import read_labels, read_scene, write_labels, write_raster
 
 
 def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):

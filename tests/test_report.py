@@ -1,4 +1,4 @@
-"""Figures of the report (rsseg.figures) and `snakemake --report` on the tiny end-to-end run."""
+"""Figures of the report (rsseg.report.figures) and `snakemake --report` on the tiny end-to-end run."""
 
 import matplotlib.image
 import numpy as np
@@ -8,10 +8,10 @@ from rasterio.transform import from_origin
 
 from conftest import GID5_COLOURS, synthetic_scene
 from rsseg import IGNORE_LABEL
-from rsseg.farmland import FARMLAND_COLUMNS
-from rsseg.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
+from rsseg.evaluation.farmland import FARMLAND_COLUMNS
+from rsseg.report.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
                            majority_classes, scene_figure, segment_boundaries, segments_as_classes)
-from rsseg.raster import write_labels, write_raster
+from rsseg.data.raster import write_labels, write_raster
 
 GID5 = {"type": "colour", "classes": [{"name": n, "colour": list(c)} for n, c in
                                       zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS)]}

@@ -113,7 +113,7 @@ def test_device_cuda_without_a_gpu_fails_in_one_line(local_workflow):
 def test_a_text_file_as_a_checkpoint_is_one_line_naming_it(tmp_path):
     text = tmp_path / "sam_vit_b.pth"
     text.write_text("not a checkpoint\n")
-    code = ("from rsseg.scripting import run_rule\nfrom rsseg.weights import load_sam\nimport types\n"
+    code = ("from rsseg.scripting import run_rule\nfrom rsseg.isagrsc2.weights import load_sam\nimport types\n"
             f"run_rule(lambda s: load_sam({str(text)!r}, 'vit_b', 'cpu'), types.SimpleNamespace(log=[], rule='x'))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 1 and "Traceback" not in done.stderr

@@ -7,11 +7,11 @@ import rasterio
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.patches import read_manifest
-from rsseg.sam_iterative import (SamParams, colour_entropy, deduplicate, downsample_instances, drop_small,
+from rsseg.data.patches import read_manifest
+from rsseg.isagrsc2.sam_iterative import (SamParams, colour_entropy, deduplicate, downsample_instances, drop_small,
                                  is_under_segmented, iterative_segment, paint_segmented_white, refine_masks,
                                  should_continue, split_components, unsegmented_mask)
-from rsseg.sam_patches import segment_patches
+from rsseg.isagrsc2.sam_patches import segment_patches
 
 # loop tests: nothing is refined (no mask covers more than the whole image) and no size filter bites
 LOOP = dict(refine_min_area_fraction=1.0, min_mask_px=1, min_leftover_px=1, dilation_px=1)

@@ -14,8 +14,8 @@ import pytest
 import rasterio
 
 from conftest import sha256_file
-from rsseg.farmland import FARMLAND_COLUMNS
-from rsseg.testing import write_random_clip, write_random_realesrgan, write_random_sam
+from rsseg.evaluation.farmland import FARMLAND_COLUMNS
+from rsseg.isagrsc2.testing import write_random_clip, write_random_realesrgan, write_random_sam
 
 pytestmark = pytest.mark.e2e
 

@@ -9,7 +9,7 @@ import yaml
 
 from conftest import REPO, serve
 from dataset_fixtures import write_loveda
-from rsseg.download import file_digest
+from rsseg.data.download import file_digest
 
 pytestmark = pytest.mark.e2e
 

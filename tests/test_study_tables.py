@@ -5,9 +5,9 @@ import math
 import pandas as pd
 import pytest
 
-from rsseg.figures import sensitivity_chart, study_chart
-from rsseg.sensitivity import sensitivity_table, varied_parameter
-from rsseg.study import paper_style, study_ami_table, study_farmland_table, write_study_report
+from rsseg.report.figures import sensitivity_chart, study_chart
+from rsseg.evaluation.sensitivity import sensitivity_table, varied_parameter
+from rsseg.evaluation.study import paper_style, study_ami_table, study_farmland_table, write_study_report
 
 
 def ami_table(rows):

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rsseg.superpixels import felzenszwalb_superpixels
+from rsseg.methods.superpixels import felzenszwalb_superpixels
 
 
 def blocks_image(seed=0):

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from rsseg.tables import load_scores, summarise
+from rsseg.evaluation.tables import load_scores, summarise
 
 
 def test_tables_hold_one_row_per_scene_and_method_and_the_mean_per_method(tmp_path):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rsseg.tiling import tile_windows, window_starts
+from rsseg.data.tiling import tile_windows, window_starts
 
 
 @pytest.mark.parametrize("length", [1, 300, 512, 513, 960, 1000, 6800, 7200])

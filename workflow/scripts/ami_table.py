@@ -4,7 +4,7 @@ import logging
 
 from rsseg.files import write_csv
 from rsseg.scripting import run_rule
-from rsseg.tables import load_scores, summarise
+from rsseg.evaluation.tables import load_scores, summarise
 
 
 def main(snakemake):

@@ -3,10 +3,10 @@
 import time
 from dataclasses import asdict
 
-from rsseg.baselines import IsodataParams, isodata_segment, kmeans_segment
+from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.files import write_json
-from rsseg.metrics import count_segments
-from rsseg.raster import read_scene, write_labels
+from rsseg.evaluation.metrics import count_segments
+from rsseg.data.raster import read_scene, write_labels
 from rsseg.scripting import run_rule
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from rsseg.scripting import run_rule
-from rsseg.sources import fetch_archive, link_folder, unpack
+from rsseg.data.sources import fetch_archive, link_folder, unpack
 
 
 def main(snakemake):

@@ -1,9 +1,9 @@
 """Farmland IoU, precision and recall of the classified patches, per patch and pooled."""
 
-from rsseg.farmland import farmland_table
+from rsseg.evaluation.farmland import farmland_table
 from rsseg.files import write_csv
-from rsseg.labels import class_indices
-from rsseg.patches import read_manifest
+from rsseg.data.labels import class_indices
+from rsseg.data.patches import read_manifest
 from rsseg.scripting import run_rule
 
 

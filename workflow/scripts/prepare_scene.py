@@ -1,6 +1,6 @@
 """Write a scene's configured bands and decoded labels as analysis-ready GeoTIFFs."""
 
-from rsseg.datasets import prepare_scene
+from rsseg.data.datasets import prepare_scene
 from rsseg.files import write_json
 from rsseg.scripting import run_rule
 

@@ -3,13 +3,13 @@
 import time
 
 from rsseg import IGNORE_LABEL
-from rsseg.device import job_device, seed_everything
+from rsseg.methods.device import job_device, seed_everything
 from rsseg.files import read_json, write_json
-from rsseg.patches import iter_scene_patches, read_manifest
-from rsseg.raster import open_raster, write_labels
-from rsseg.sam_clip import scene_semantic_map
+from rsseg.data.patches import iter_scene_patches, read_manifest
+from rsseg.data.raster import open_raster, write_labels
+from rsseg.isagrsc2.sam_clip import scene_semantic_map
 from rsseg.scripting import run_rule
-from rsseg.weights import load_clip
+from rsseg.isagrsc2.weights import load_clip
 
 
 def main(snakemake):

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from rsseg.figures import sensitivity_chart
+from rsseg.report.figures import sensitivity_chart
 from rsseg.scripting import run_rule
 
 

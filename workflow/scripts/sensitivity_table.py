@@ -2,7 +2,7 @@
 
 from rsseg.files import read_json, write_csv
 from rsseg.scripting import run_rule
-from rsseg.sensitivity import sensitivity_table
+from rsseg.evaluation.sensitivity import sensitivity_table
 
 
 def main(snakemake):

@@ -4,7 +4,7 @@ import pandas as pd
 
 from rsseg.files import write_csv
 from rsseg.scripting import run_rule
-from rsseg.study import study_ami_table, study_farmland_table
+from rsseg.evaluation.study import study_ami_table, study_farmland_table
 
 
 def main(snakemake):

@@ -3,11 +3,11 @@
 import time
 from dataclasses import asdict
 
-from rsseg.device import job_device
-from rsseg.fcn import FCNParams, segment_scene
+from rsseg.methods.device import job_device
+from rsseg.methods.fcn import FCNParams, segment_scene
 from rsseg.files import write_json
-from rsseg.metrics import count_segments
-from rsseg.raster import read_labels, read_scene, write_labels
+from rsseg.evaluation.metrics import count_segments
+from rsseg.data.raster import read_labels, read_scene, write_labels
 from rsseg.scripting import run_rule
 
 

@@ -2,9 +2,9 @@
 
 import logging
 
-from rsseg.raster import read_scene, write_labels
+from rsseg.data.raster import read_scene, write_labels
 from rsseg.scripting import run_rule
-from rsseg.superpixels import felzenszwalb_superpixels
+from rsseg.methods.superpixels import felzenszwalb_superpixels
 
 
 def main(snakemake):

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .download import DownloadError, fetch, verify_checksum
-from .errors import InputError
-from .files import StrPath, atomic_directory
+from ..errors import InputError
+from ..files import StrPath, atomic_directory
 
 ARCHIVE_SUFFIXES = (".zip", ".whl", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 

@@ -26,9 +26,9 @@ from urllib.parse import unquote, urljoin, urlparse
 import requests
 from tqdm import tqdm
 
-from .errors import InputError
-from .files import StrPath, atomic_path
-from .urls import GOOGLE_DRIVE_FILE
+from ..errors import InputError
+from ..files import StrPath, atomic_path
+from ..urls import GOOGLE_DRIVE_FILE
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 
-from . import IGNORE_LABEL
-from .patches import SegmentedPatch
+from .. import IGNORE_LABEL
+from ..data.patches import SegmentedPatch
 from .segment_features import SegmentModels, paint_segment_values, patch_features
 
 log = logging.getLogger(__name__)

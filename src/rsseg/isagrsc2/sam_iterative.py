@@ -8,7 +8,7 @@ large masks that look under-segmented are re-segmented on their own crop.
 
 Every step is a plain function of arrays; ``generate`` (image -> list of bool masks) is the only
 model call, so the loop runs with a fake generator in tests and :func:`make_sam_generator` in rules.
-Reading and writing patch files is :mod:`rsseg.sam_patches`' job.
+Reading and writing patch files is :mod:`rsseg.isagrsc2.sam_patches`' job.
 """
 
 import logging
@@ -21,7 +21,7 @@ from skimage.color import rgb2gray
 from skimage.feature import canny
 from skimage.morphology import disk
 
-from .params import FromConfig
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
 

@@ -7,9 +7,9 @@ import rasterio
 from rasterio.errors import RasterioIOError
 from rasterio.windows import Window
 
-from . import IGNORE_LABEL
-from .errors import InputError
-from .files import atomic_path
+from .. import IGNORE_LABEL
+from ..errors import InputError
+from ..files import atomic_path
 
 
 def open_raster(path):

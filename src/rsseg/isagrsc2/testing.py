@@ -12,7 +12,7 @@ import zipfile
 import torch
 
 from .ncnn import FP16_TAG, PARAM_MAGIC
-from .files import atomic_path
+from ..files import atomic_path
 
 # spandrel's RRDBNet names its layers in the old ESRGAN layout ("model.N..."); Real-ESRGAN's
 # published files use BasicSR's names. Layer indices below are those of the x4 (two-upsampler) net.

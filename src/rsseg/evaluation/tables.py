@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from .files import read_json
+from ..files import read_json
 
 SCORE_COLUMNS = ["ami", "fmi", "ari", "n_segments", "seconds"]
 

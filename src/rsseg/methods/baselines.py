@@ -11,9 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.cluster import KMeans
 
-from . import IGNORE_LABEL
-from .params import FromConfig
-from .spectra import standardise
+from .. import IGNORE_LABEL
+from ..params import FromConfig
+from ..data.spectra import standardise
 
 log = logging.getLogger(__name__)
 

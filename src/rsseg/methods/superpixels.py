@@ -8,7 +8,7 @@ from functools import partial
 import numpy as np
 from skimage.segmentation import felzenszwalb
 
-from .spectra import percentile_stretch
+from ..data.spectra import percentile_stretch
 
 
 def segment_tile(tile, scale, sigma, min_size):

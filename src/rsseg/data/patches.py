@@ -16,8 +16,8 @@ import pandas as pd
 from rasterio.windows import Window
 from rasterio.windows import transform as window_transform
 
-from .errors import InputError
-from .files import StrPath, atomic_directory
+from ..errors import InputError
+from ..files import StrPath, atomic_directory
 from .raster import open_raster, read_image, read_labels, write_labels, write_raster
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ def scene_rng(seed, scene):
 
 
 def _valid_mask(src):
-    """Pixels not holding nodata in every band (the rule of :func:`rsseg.raster.read_scene`), one band at a time."""
+    """Pixels not holding nodata in every band (the rule of :func:`rsseg.data.raster.read_scene`), one band at a
+    time."""
     if src.nodata is None:
         return np.ones(src.shape, dtype=bool)
     nodata = np.ones(src.shape, dtype=bool)

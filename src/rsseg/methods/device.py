@@ -3,7 +3,7 @@
 import torch
 import torch.utils.deterministic
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 

@@ -25,10 +25,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from rasterio.enums import Resampling
 
-from . import IGNORE_LABEL
-from .files import StrPath, atomic_path
-from .raster import open_raster
-from .spectra import percentile_stretch
+from .. import IGNORE_LABEL
+from ..files import StrPath, atomic_path
+from ..data.raster import open_raster
+from ..data.spectra import percentile_stretch
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ DPI = 100
 
 
 def class_palette(encoding):
-    """RGB colours in [0, 1], one row per class of a label encoding (see :mod:`rsseg.labels`)."""
+    """RGB colours in [0, 1], one row per class of a label encoding (see :mod:`rsseg.data.labels`)."""
     classes = encoding["classes"]
     if all("colour" in c for c in classes):
         return np.array([c["colour"] for c in classes], dtype=float) / 255.0
@@ -258,7 +258,7 @@ FARMLAND_SCORES = ("iou", "precision", "recall")
 
 def farmland_chart(path, scores, title="Cultivated land"):
     """Grouped bars of IoU, precision and recall per row of a farmland score table (columns ``patch_id``
-    naming the rows, as :func:`rsseg.farmland.farmland_table` writes, and any of the scores)."""
+    naming the rows, as :func:`rsseg.evaluation.farmland.farmland_table` writes, and any of the scores)."""
     shown = [c for c in FARMLAND_SCORES if c in scores.columns]
     if not shown or "patch_id" not in scores.columns:
         raise ValueError(f"a farmland score table needs a patch_id column and one of {FARMLAND_SCORES}, "
@@ -281,7 +281,7 @@ def farmland_chart(path, scores, title="Cultivated land"):
 
 
 def sensitivity_chart(path: StrPath, table, title: str = "Parameter study") -> None:
-    """One panel per parameter of a sensitivity table (:func:`rsseg.sensitivity.sensitivity_table`): the mean
+    """One panel per parameter of a sensitivity table (:func:`rsseg.evaluation.sensitivity.sensitivity_table`): the mean
     AMI (bars: standard deviation over scenes) over the parameter's values, the others at their published
     values, which the hollow marker shows."""
     published = table[table["varied"] == "published"].iloc[0]

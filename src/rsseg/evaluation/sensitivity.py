@@ -5,7 +5,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .config import SENSITIVITY_PARAMETERS
+from ..config import SENSITIVITY_PARAMETERS
 
 SENSITIVITY_COLUMNS = ["varied", *SENSITIVITY_PARAMETERS, "ami", "ami_std", "n_scenes", "seconds"]
 

@@ -2,8 +2,8 @@
 
 A segment is described by its bounding-box crop of the upscaled image (pixels of other segments
 greyed out), either by CLIP's image embedding or by ISAgrSC2's baseline features (ResNet50 pooled
-features, a hue histogram and colourfulness). The cultivated-land classifier (:mod:`rsseg.classifier`)
-and the SAM+CLIP semantic map (:mod:`rsseg.sam_clip`) both describe segments this way.
+features, a hue histogram and colourfulness). The cultivated-land classifier (:mod:`rsseg.isagrsc2.classifier`)
+and the SAM+CLIP semantic map (:mod:`rsseg.isagrsc2.sam_clip`) both describe segments this way.
 """
 
 import logging
@@ -17,9 +17,9 @@ from PIL import Image
 from scipy import ndimage
 from skimage.color import rgb2hsv
 
-from .errors import InputError
-from .files import StrPath
-from .patches import SegmentedPatch
+from ..errors import InputError
+from ..files import StrPath
+from ..data.patches import SegmentedPatch
 
 log = logging.getLogger(__name__)
 

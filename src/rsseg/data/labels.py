@@ -11,8 +11,8 @@ compression colours) becomes :data:`rsseg.IGNORE_LABEL`.
 
 import numpy as np
 
-from . import IGNORE_LABEL
-from .errors import InputError
+from .. import IGNORE_LABEL
+from ..errors import InputError
 
 
 def class_names(encoding):

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .download import DownloadError, fetch, verify_checksum
-from .errors import InputError, one_line
-from .files import StrPath, atomic_path
+from ..data.download import DownloadError, fetch, verify_checksum
+from ..errors import InputError, one_line
+from ..files import StrPath, atomic_path
 from .ncnn import convert_packaged_realesrgan
-from .urls import source_filename
+from ..urls import source_filename
 
 if TYPE_CHECKING:  # the loaders import torch and their libraries only when called
     import torch
@@ -30,7 +30,7 @@ class Checkpoint:
     """A published checkpoint file: ``kind`` is the loader it needs (``sam``, ``realesrgan``, ``clip``).
 
     ``ncnn_model``: the file is a package holding this ncnn model (member path without suffix), which
-    installing converts to a PyTorch checkpoint (:mod:`rsseg.ncnn`).
+    installing converts to a PyTorch checkpoint (:mod:`rsseg.isagrsc2.ncnn`).
     """
 
     name: str

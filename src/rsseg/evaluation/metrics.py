@@ -13,7 +13,7 @@ import numpy as np
 from scipy.special import gammaln, xlogy
 from sklearn.metrics import mutual_info_score
 
-from . import IGNORE_LABEL
+from .. import IGNORE_LABEL
 
 PIXELS_PER_PASS = 1 << 22
 """Pixels per bincount pass, bounding the int64 scratch index array."""

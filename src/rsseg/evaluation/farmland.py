@@ -6,10 +6,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import IGNORE_LABEL
-from .files import StrPath
+from .. import IGNORE_LABEL
+from ..files import StrPath
 from .metrics import farmland_scores, ratio
-from .raster import read_labels
+from ..data.raster import read_labels
 
 FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp", "fn", "n_pixels"]
 TOTAL_ID = "total"

@@ -15,10 +15,10 @@ import torch
 from affine import Affine
 from rasterio.windows import Window
 
-from .errors import InputError
-from .files import StrPath, atomic_directory, atomic_path
-from .raster import read_scene
-from .spectra import percentile_stretch
+from ..errors import InputError
+from ..files import StrPath, atomic_directory, atomic_path
+from ..data.raster import read_scene
+from ..data.spectra import percentile_stretch
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,12 @@ from typing import Any
 import numpy as np
 from rasterio.errors import NotGeoreferencedWarning
 
-from . import IGNORE_LABEL
-from .errors import InputError
-from .files import StrPath
+from .. import IGNORE_LABEL
+from ..errors import InputError
+from ..files import StrPath
 from .labels import decode_labels
 from .raster import open_raster, read_image, write_labels, write_raster
-from .scenes import expects_georeferencing
+from ..scenes import expects_georeferencing
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from .farmland import TOTAL_ID
-from .files import StrPath, atomic_path
+from ..files import StrPath, atomic_path
 
 STUDY_COLUMNS = ["dataset", "method", "ami_mean", "ami_std", "n_scenes", "published_ami", "published_source",
                  "status"]

@@ -17,12 +17,12 @@ from scipy import ndimage
 from skimage.measure import label as connected_components
 from torch import nn
 
-from . import IGNORE_LABEL
+from .. import IGNORE_LABEL
 from .device import seed_everything
 from .heap import retained_heap
-from .params import FromConfig
-from .spectra import standardise
-from .tiling import tile_windows, window_starts
+from ..params import FromConfig
+from ..data.spectra import standardise
+from ..data.tiling import tile_windows, window_starts
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Labelling SAM segments as cultivated land: ISAgrSC2's classifier, assisted by CLIP.
 
-A small logistic head is trained on each segment's features (:mod:`rsseg.segment_features`: CLIP
+A small logistic head is trained on each segment's features (:mod:`rsseg.isagrsc2.segment_features`: CLIP
 image embeddings, or ISAgrSC2's ResNet50 + hue features) with targets from CLIP zero-shot prompts
 (no manual labels: only confidently scored segments) or from the dataset's label raster; it is saved
 with joblib and applied to every patch to write the farmland masks.
@@ -22,12 +22,12 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
-from . import IGNORE_LABEL
-from .errors import InputError
-from .files import StrPath, atomic_directory, atomic_path
-from .params import FromConfig
-from .patches import SegmentedPatch
-from .raster import read_labels, write_labels
+from .. import IGNORE_LABEL
+from ..errors import InputError
+from ..files import StrPath, atomic_directory, atomic_path
+from ..params import FromConfig
+from ..data.patches import SegmentedPatch
+from ..data.raster import read_labels, write_labels
 from .segment_features import (FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values,
                                patch_features)
 from .weights import load_clip
@@ -204,7 +204,7 @@ def load_segment_models(config: ClassifierConfig, clip_checkpoint: StrPath, clip
 
 
 def describe_patch(patch: SegmentedPatch, config: ClassifierConfig, models: SegmentModels):
-    """:func:`rsseg.segment_features.patch_features` with the configured feature set and batch size."""
+    """:func:`rsseg.isagrsc2.segment_features.patch_features` with the configured feature set and batch size."""
     return patch_features(patch, models, features=config.features, batch_size=config.batch_size,
                           hue_bins=config.hue_bins)
 

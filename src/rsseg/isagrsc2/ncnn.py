@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError
-from .files import atomic_path
+from ..errors import InputError
+from ..files import atomic_path
 
 PARAM_MAGIC = "7767517"
 FP16_TAG = 0x01306B47

@@ -1,0 +1,1 @@
+"""Getting data ready: downloads, dataset sources, scene preparation, rasters, labels, patches."""

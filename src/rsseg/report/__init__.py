@@ -1,0 +1,1 @@
+"""Figures for people to look at: maps, quick-looks and charts."""
