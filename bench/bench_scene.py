@@ -11,6 +11,7 @@ Hyper-parameters come from ``config/config.yaml``; options override a few of the
 
     nice -n 10 .venv/bin/python bench/bench_scene.py --epochs 1 --device cpu
     .venv/bin/python bench/bench_scene.py --precision float32 bfloat16   # both, one after the other
+    .venv/bin/python bench/bench_scene.py --precision float32 --layout channels_last contiguous
     .venv/bin/python bench/bench_scene.py --device cuda                  # published 10 epochs on a GPU
 """
 
@@ -122,8 +123,9 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     """
     import torch
 
+    from rsseg.methods.compute import describe_hardware
     from rsseg.methods.device import resolve_device
-    from rsseg.methods.fcn import FCNParams, compute_dtype, predict_labels, train_fcn
+    from rsseg.methods.fcn import FCNParams, compute_setting, predict_labels, train_fcn
     from rsseg.data.raster import read_labels, read_scene, write_labels
     from rsseg.data.spectra import standardise
 
@@ -135,14 +137,17 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     clock.lap("read")
     standardised = standardise(image, valid, in_place=True)  # as the rule does; it keeps ``superpixels``
     clock.lap("standardise")
-    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed)
+    setting, choice = compute_setting(params, bands=image.shape[0], device=device,
+                                      window=(min(params.window, valid.shape[0]), min(params.window, valid.shape[1])))
+    clock.lap("choose")
+    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     clock.lap("training")
-    labels = predict_labels(model, standardised, valid, params, device=device)
+    labels = predict_labels(model, standardised, valid, params, device=device, setting=setting)
     clock.lap("inference")
     write_labels(out_path, labels, profile)
     clock.lap("write")
-    extra = {"epoch_losses": losses, "device": str(device),
-             "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
+    extra = {"epoch_losses": losses, "device": str(device), "setting": setting.name, "chosen_by": choice["chosen_by"],
+             "hardware": describe_hardware(choice["hardware"])}
     if device.type == "cuda":
         extra.update(gpu=torch.cuda.get_device_name(device),
                      peak_gpu_gib=torch.cuda.max_memory_allocated(device) / 2**30)
@@ -201,6 +206,9 @@ def main(argv=None):
     parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16", "auto"],
                         help="FCN precision; several run the FCN rule once each, one after the other, on the "
                              "same scene and superpixels (default: the config's)")
+    parser.add_argument("--layout", nargs="+", choices=["channels_last", "contiguous", "auto"],
+                        help="FCN memory layout; several run the FCN rule once per precision and layout "
+                             "(default: the config's)")
     parser.add_argument("--superpixel-tile-size", type=int, metavar="PX",
                         help="Felzenszwalb tile size (default: the config's; 0: whole scene at once)")
     parser.add_argument("--superpixel-workers", type=int, metavar="N",
@@ -238,7 +246,8 @@ def main(argv=None):
     fcn = dict(config["superpixel_fcn"])
     if args.epochs is not None:
         fcn["epochs"] = args.epochs
-    precisions = args.precision or [fcn["precision"]]
+    settings = [(precision, layout) for precision in args.precision or [fcn["precision"]]
+                for layout in args.layout or [fcn["layout"]]]
     n_clusters = config["kmeans"]["n_clusters"] or len(dataset["labels"]["classes"])
     kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
 
@@ -260,16 +269,18 @@ def main(argv=None):
             report_rule("superpixels", results["superpixels"])
             print(f"{'':<24} {results['superpixels']['n_superpixels']} superpixels", flush=True)
         fcn_runs = []
-        for precision in precisions if "superpixel_fcn" in args.rules else []:
-            name = f"superpixel_fcn_{precision}"
+        for precision, layout in settings if "superpixel_fcn" in args.rules else []:
+            name = f"superpixel_fcn_{precision}_{layout}"
             fcn_runs.append(name)
             run = results[name] = in_fresh_process(
                 superpixel_fcn_rule, image, folder / "superpixels.tif", folder / f"{name}.tif",
-                {**fcn, "precision": precision}, args.device, seed)
+                {**fcn, "precision": precision, "layout": layout}, args.device, seed)
             report_rule(name, run)
             epoch = run["seconds"]["training"] / fcn["epochs"]
             epoch_cpu = run["cpu_seconds"]["training"] / fcn["epochs"]
-            print(f"{'':<24} device {run['device']}, {run['dtype']}; per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s "
+            print(f"{'':<24} {run['hardware']}", flush=True)
+            print(f"{'':<24} device {run['device']}, {run['setting']} ({run['chosen_by']}); "
+                  f"per epoch {epoch:.1f} s wall, {epoch_cpu:.1f} s "
                   f"CPU; the published {PUBLISHED_EPOCHS} epochs: {PUBLISHED_EPOCHS * epoch:.0f} s wall, "
                   f"{PUBLISHED_EPOCHS * epoch_cpu:.0f} s CPU; "
                   f"losses {[round(loss, 4) for loss in run['epoch_losses']]}",

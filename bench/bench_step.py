@@ -19,6 +19,7 @@ import time
 
 import torch
 
+from rsseg.methods.compute import describe_hardware, hardware
 from rsseg.methods.device import seed_everything
 from rsseg.methods.fcn import SuperpixelFCN, training_step
 from rsseg.methods.heap import retained_heap
@@ -58,8 +59,7 @@ def main(argv=None):
                 for fmt in (torch.contiguous_format, torch.channels_last) for heap in (False, True)]
     if args.compile:
         settings += [(dtype, torch.channels_last, True, True) for dtype in (torch.float32, torch.bfloat16)]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}; {args.steps} steps after {args.warmup}")
+    print(f"{describe_hardware(hardware(torch.device('cpu')))}; {args.steps} steps after {args.warmup}")
     print(f"{'dtype':<9} {'layout':<15} {'heap':<9} {'compile':<7} {'s/step':>7} {'faults/step':>11} {'speed-up':>8}")
     baseline = None
     for dtype, fmt, heap, compiled in settings:

@@ -35,7 +35,7 @@ from PIL import Image
 from rsseg import IGNORE_LABEL
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.methods.device import resolve_device
-from rsseg.methods.fcn import FCNParams, compute_dtype, segment_scene
+from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import write_labels, write_raster
 from rsseg.methods.superpixels import felzenszwalb_superpixels
@@ -179,7 +179,9 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_t
             labels, seconds = timed(segment, image, valid, k)
             record(method, None, seed, labels, seconds)
         for precision in precisions:
-            dtype = str(compute_dtype(precision, device)).removeprefix("torch.")
+            params = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
+            window = (min(params.window, height), min(params.window, width))
+            dtype = compute_setting(params, bands=image.shape[0], window=window, device=device)[0].name
             labels, seconds = timed(fcn_method(config, device, seed, precision), image, valid, k, segments)
             record("superpixel_fcn", dtype, seed, labels, superpixel_seconds + seconds)
     return results

@@ -76,6 +76,13 @@ def sha256_file(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """The FCN's timed compute settings (rsseg.methods.compute) go to a cache of the test session's own,
+    for the workflows the tests start too, never to the user's."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_archive(tmp_path_factory):
     """A tar.gz of the tiny dataset of ``.test/data`` (two 96x96 GID-like scenes) and its sha256."""

@@ -4,8 +4,10 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods.fcn import (FCNParams, SuperpixelFCN, compute_dtype, majority_vote, predict_labels,
-                       remove_small_regions, segment_scene, train_fcn)
+from rsseg.methods import compute
+from rsseg.methods.compute import ComputeSetting
+from rsseg.methods.fcn import (DENSE_VOTE_CELLS, FCNParams, SuperpixelFCN, majority_vote, predict_labels,
+                               remove_small_regions, segment_scene, train_fcn)
 from rsseg.methods.superpixels import felzenszwalb_superpixels
 from rsseg.data.tiling import tile_windows
 
@@ -29,6 +31,12 @@ def test_majority_vote_matches_a_loop_over_superpixels():
     superpixels = superpixels.repeat_interleave(5, 1).repeat_interleave(5, 2) * 7
     voted = majority_vote(predicted, superpixels, n_classes=6)
     assert torch.equal(voted, vote_by_loop(predicted, superpixels))
+
+
+def test_majority_vote_over_ids_too_far_apart_for_a_count_table_sorts_them():
+    predicted = torch.tensor([[[0, 1, 1, 2, 2, 2]]])
+    superpixels = torch.tensor([[[0, 0, 0, 1, 1, DENSE_VOTE_CELLS]]])
+    assert majority_vote(predicted, superpixels, n_classes=3).tolist() == [[[1, 1, 1, 2, 2, 2]]]
 
 
 def test_majority_vote_breaks_ties_towards_the_smallest_label():
@@ -64,10 +72,13 @@ def tiny_scene(seed=0):
     return standardised.astype(np.float32), valid, superpixels, classes
 
 
-def assert_trained_well(image, valid, superpixels, classes, params, device):
-    model, losses = train_fcn(image, valid, superpixels, params, device=device, seed=0)
+FLOAT32 = ComputeSetting("float32", "contiguous")
+
+
+def assert_trained_well(image, valid, superpixels, classes, params, device, setting=FLOAT32):
+    model, losses = train_fcn(image, valid, superpixels, params, device=device, seed=0, setting=setting)
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.6 * losses[0]
-    labels = predict_labels(model, image, valid, params, device=device)
+    labels = predict_labels(model, image, valid, params, device=device, setting=setting)
     assert labels.shape == valid.shape and labels.dtype == np.uint8
     assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < params.n_classes).all()
     assert adjusted_mutual_info_score(classes[valid], labels[valid]) > 0.4
@@ -89,7 +100,8 @@ def test_training_finds_classes_that_are_uniform_within_superpixels():
 def test_training_without_valid_pixels_is_an_error():
     image, valid, superpixels, _ = tiny_scene()
     with pytest.raises(ValueError, match="no valid pixel"):
-        train_fcn(image, np.zeros_like(valid), superpixels, FCNParams(n_classes=4, width=4), device="cpu", seed=0)
+        train_fcn(image, np.zeros_like(valid), superpixels, FCNParams(n_classes=4, width=4), device="cpu", seed=0,
+                  setting=FLOAT32)
 
 
 def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
@@ -104,7 +116,7 @@ def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
             total[:, row:row + h, col:col + w] += torch.softmax(model(window)[0], dim=0)
     expected = total.argmax(dim=0).numpy().astype(np.uint8)
     expected[~valid] = IGNORE_LABEL
-    assert np.array_equal(predict_labels(model, image, valid, params, device="cpu"), expected)
+    assert np.array_equal(predict_labels(model, image, valid, params, device="cpu", setting=FLOAT32), expected)
 
 
 def test_small_regions_take_the_label_of_the_nearest_large_region():
@@ -147,35 +159,96 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
         segment_scene(image, valid, superpixels, params, device="cpu", seed=5, in_place=True)
 
 
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_both_precisions_train_and_predict_on_cpu(precision):
+SETTINGS = [ComputeSetting(precision, layout) for precision in compute.PRECISIONS for layout in compute.LAYOUTS]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
+def test_every_setting_trains_and_predicts_on_cpu(setting):
     # batches of two windows: the path a GPU run with a larger batch_size takes
     image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
-                       precision=precision, batch_size=2)
-    assert_trained_well(image, valid, superpixels, classes, params, "cpu")
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, batch_size=2)
+    assert_trained_well(image, valid, superpixels, classes, params, "cpu", setting)
 
 
-@pytest.mark.parametrize(("avx512_bf16", "amx", "expected"), [
-    (True, False, torch.bfloat16), (False, True, torch.bfloat16), (False, False, torch.float32)])
-def test_auto_precision_takes_bfloat16_only_where_the_cpu_computes_it(monkeypatch, avx512_bf16, amx, expected):
+@pytest.mark.parametrize(("capability", "avx512_bf16", "amx", "native"), [
+    ("AVX512", True, False, True), ("AVX512", False, True, True), ("AVX512", False, False, False),
+    ("AVX2", True, False, False)])  # AVX2: torch's kernels held below AVX-512 (ATEN_CPU_CAPABILITY)
+def test_auto_precision_tries_bfloat16_only_where_the_cpu_computes_it(monkeypatch, capability, avx512_bf16, amx,
+                                                                      native):
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
-    assert compute_dtype("auto", torch.device("cpu")) == expected
-    assert compute_dtype("float32", torch.device("cpu")) == torch.float32
-    assert compute_dtype("bfloat16", torch.device("cpu")) == torch.bfloat16
+    cpu = torch.device("cpu")
+    tried = [s.name for s in compute.candidate_settings("auto", "auto", cpu)]
+    assert tried == (["bfloat16/channels_last", "bfloat16/contiguous"] if native else []) + [
+        "float32/channels_last", "float32/contiguous"]
+    assert [s.name for s in compute.candidate_settings("bfloat16", "contiguous", cpu)] == ["bfloat16/contiguous"]
+    assert [s.name for s in compute.candidate_settings("float32", "auto", cpu)] == [
+        "float32/channels_last", "float32/contiguous"]
 
 
-def test_an_unknown_precision_is_rejected():
-    with pytest.raises(ValueError, match="precision must be one of float32, bfloat16, auto, got 'float16'"):
-        FCNParams(precision="float16")
+@pytest.mark.parametrize(("field", "value"), [("precision", "float16"), ("layout", "nhwc")])
+def test_an_unknown_precision_or_layout_is_rejected(field, value):
+    with pytest.raises(ValueError, match=f"{field} must be one of .*, auto, got '{value}'"):
+        FCNParams(**{field: value})
 
 
-def test_segment_scene_records_the_dtype_it_ran_in():
+def test_an_earlier_candidate_gives_way_only_to_one_clearly_faster():
+    first, second = SETTINGS[:2]
+    assert compute.fastest({first.name: 1.0, second.name: 0.97}, [first, second]) == first
+    assert compute.fastest({first.name: 1.0, second.name: 0.9}, [first, second]) == second
+
+
+def test_the_setting_is_timed_once_per_machine_and_job_then_taken_from_the_cache(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    timed = []
+
+    def seconds_per_step(setting):
+        timed.append(setting.name)
+        return {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
+
+    candidates = compute.candidate_settings("float32", "auto", torch.device("cpu"))
+    job = {"bands": 4, "window": [256, 256]}
+    setting, record = compute.choose_setting(candidates, job=job, device=torch.device("cpu"),
+                                             seconds_per_step=seconds_per_step)
+    assert setting.name == "float32/contiguous" and record["chosen_by"] == "timed"
+    assert record["hardware"]["threads"] == torch.get_num_threads() and record["hardware"]["capability"]
+    again, record = compute.choose_setting(candidates, job=job, device=torch.device("cpu"),
+                                           seconds_per_step=seconds_per_step)
+    assert again == setting and record["chosen_by"].startswith("timed before (cached in")
+    assert record["seconds_per_step"] == {"float32/channels_last": 2.7, "float32/contiguous": 1.5}
+    assert timed == ["float32/channels_last", "float32/contiguous"]  # not timed again
+    compute.choose_setting(candidates, job={**job, "window": [96, 96]}, device=torch.device("cpu"),
+                           seconds_per_step=seconds_per_step)
+    assert len(timed) == 4  # another job shape is timed anew
+    assert (tmp_path / "rsseg" / "compute-settings.json").is_file()
+
+
+def test_segment_scene_records_the_setting_it_ran_in_and_the_hardware():
     image, valid, superpixels, _ = tiny_scene()
     params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16")
     _, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=0)
-    assert info["dtype"] == "bfloat16"
+    assert info["dtype"] == "bfloat16" and info["layout"] in compute.LAYOUTS
+    assert info["threads"] == torch.get_num_threads()
+    hardware = info["compute_setting"]["hardware"]
+    assert hardware["capability"] == torch.backends.cpu.get_cpu_capability() and hardware["torch"] == torch.__version__
+    fixed = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="float32", layout="contiguous")
+    _, info = segment_scene(image, valid, superpixels, fixed, device="cpu", seed=0)
+    assert (info["dtype"], info["layout"], info["compute_setting"]["chosen_by"]) == ("float32", "contiguous", "config")
+
+
+def test_bfloat16_asked_for_where_it_is_emulated_warns_with_the_measured_factor(monkeypatch, caplog):
+    monkeypatch.setattr("rsseg.methods.fcn.bfloat16_is_native", lambda device: False)
+    image, valid, superpixels, _ = tiny_scene()
+    params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16",
+                       layout="contiguous")
+    _, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=0)
+    assert info["dtype"] == "bfloat16"  # honoured, with a warning
+    factor = info["compute_setting"]["bfloat16_emulation_factor"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and factor > 0
+    assert f"a training step takes {factor:.0f}x as long as in float32 here" in warnings[0]
+    assert "set superpixel_fcn.precision to auto or float32" in warnings[0]
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

@@ -9,6 +9,7 @@ over overlapping windows, takes the argmax and merges regions smaller than ``min
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -23,20 +24,20 @@ from .heap import retained_heap
 from ..params import FromConfig
 from ..data.spectra import standardise
 from ..data.tiling import tile_windows, window_starts
+from .compute import AUTO, LAYOUTS, PRECISIONS, ComputeSetting, bfloat16_is_native, candidate_settings, choose_setting
 
 log = logging.getLogger(__name__)
 
 
-PRECISIONS = ("float32", "bfloat16", "auto")
-
 
 @dataclass
 class FCNParams(FromConfig):
-    """Hyper-parameters; defaults are the published ones (``precision`` float32, the paper's).
+    """Hyper-parameters; defaults are the published ones but for how the network computes.
 
-    ``precision``: ``bfloat16`` runs the network under bfloat16 autocast (the loss and the softmax
-    sums stay float32); ``auto`` picks bfloat16 where the device computes it in hardware
-    (:func:`bfloat16_is_fast`) and float32 elsewhere.
+    ``precision``: ``float32`` (the paper's), ``bfloat16`` (autocast: the loss and the softmax sums stay
+    float32) or ``auto``; ``layout``: ``channels_last``, ``contiguous`` or ``auto``. ``auto`` takes the
+    fastest the device allows, timed once per machine (:mod:`rsseg.methods.compute`): bfloat16 only
+    where the hardware computes it natively.
     """
 
     n_classes: int = 32
@@ -47,7 +48,8 @@ class FCNParams(FromConfig):
     lr: float = 1e-3
     batch_size: int = 1
     min_region: int = 20
-    precision: str = "float32"
+    precision: str = AUTO
+    layout: str = AUTO
 
     section = "superpixel_fcn"
 
@@ -58,8 +60,10 @@ class FCNParams(FromConfig):
         for name in ("width", "window", "stride", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.precision not in PRECISIONS:
-            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.precision not in (*PRECISIONS, AUTO):
+            raise ValueError(f"precision must be one of {', '.join((*PRECISIONS, AUTO))}, got {self.precision!r}")
+        if self.layout not in (*LAYOUTS, AUTO):
+            raise ValueError(f"layout must be one of {', '.join((*LAYOUTS, AUTO))}, got {self.layout!r}")
 
 
 def conv_block(in_channels, out_channels):
@@ -94,7 +98,12 @@ class SuperpixelFCN(nn.Module):
         return self.head(x)
 
 
-def majority_vote(predicted, superpixels, n_classes=None):
+DENSE_VOTE_CELLS = 1 << 24
+"""Largest (superpixel id span x classes) count table the vote allocates (128 MiB of int64) instead of
+sorting the ids."""
+
+
+def majority_vote(predicted: torch.Tensor, superpixels: torch.Tensor, n_classes: int | None = None) -> torch.Tensor:
     """Replace every superpixel's labels by their most frequent one, separately in each batch item.
 
     ``predicted`` and ``superpixels`` are integer tensors of the same shape ``(N, H, W)``; superpixel
@@ -110,43 +119,29 @@ def majority_vote(predicted, superpixels, n_classes=None):
     if n_classes is None:
         n_classes = int(predicted.max()) + 1
     # Key each superpixel by its batch item too, so the vote never spans two windows.
+    lowest = superpixels.min()
+    span = int(superpixels.max() - lowest) + 1
     item = torch.arange(predicted.shape[0], device=predicted.device).view(-1, *[1] * (predicted.dim() - 1))
-    span = superpixels.max() - superpixels.min() + 1
-    keys = item * span + (superpixels - superpixels.min())
-    present, segment = torch.unique(keys.reshape(-1), return_inverse=True)
-    n_segments = present.numel()  # known on the host once unique returns: no extra device sync
+    keys = (item * span + (superpixels - lowest)).reshape(-1)
+    n_keys = predicted.shape[0] * span
+    if n_keys * n_classes <= DENSE_VOTE_CELLS:
+        # Superpixel ids are numbered tile by tile, so a window's span a few thousand: a count table
+        # over every id in the span is cheaper than sorting the window's pixels to find the ids present.
+        segment, n_segments = keys, n_keys
+    else:
+        present, segment = torch.unique(keys, return_inverse=True)
+        n_segments = present.numel()
     counts = torch.bincount(segment * n_classes + predicted.reshape(-1), minlength=n_segments * n_classes)
     # argmax returns the first maximum, which is the smallest tied label.
     winner = counts.view(n_segments, n_classes).argmax(dim=1)
     return winner[segment].view(predicted.shape)
 
 
-def bfloat16_is_fast(device):
-    """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU with native bfloat16 (Ampere and
-    later), or a CPU with AVX512-BF16 or AMX, where oneDNN's bfloat16 convolutions run at twice the
-    float32 rate. Elsewhere bfloat16 is emulated and slower than float32."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
-    return device.type == "cpu" and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-
-
-def compute_dtype(precision, device):
-    """The dtype the network runs in for a ``precision`` setting on ``device``."""
-    if precision == "auto":
-        return torch.bfloat16 if bfloat16_is_fast(torch.device(device)) else torch.float32
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16}[precision]
-
-
-def autocast(device, dtype):
+def autocast(device: torch.device, dtype: torch.dtype) -> torch.autocast:
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == torch.bfloat16)
 
 
-# channels_last on every device: cuDNN's and oneDNN's convolutions are faster in it (on this
-# project's CPU a float32 training step takes 0.65x the time, a bfloat16 one 0.62x; docs/benchmarks.md)
-MEMORY_FORMAT = torch.channels_last
-
-
-def scene_tensor(array, device):
+def scene_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """The whole scene array as a tensor on ``device``: on a GPU it is copied once (about 1 GiB for a
     7200x6800x4 scene) so that each step only slices it, with no per-window host-to-device copy."""
     return torch.from_numpy(np.ascontiguousarray(array)).to(device)
@@ -158,28 +153,94 @@ def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: tor
     cross-entropy over valid pixels, backward, optimiser step. Returns the loss (detached)."""
     with autocast(x.device, dtype):
         logits = model(x)
-    # Classes last: a free view of the channels_last logits, so the argmax and the cross-entropy's
-    # softmax read contiguous memory (over the class axis in place, they copy and transpose 64 MB).
-    per_pixel = logits.permute(0, 2, 3, 1)
     # Invalid pixels form one group of their own, so their predictions sway no vote.
     superpixels = torch.where(valid, superpixels, superpixels.min() - 1)
-    target = majority_vote(per_pixel.argmax(dim=-1), superpixels, n_classes)
-    target[~valid] = IGNORE_LABEL
-    loss = F.cross_entropy(per_pixel.reshape(-1, n_classes).float(), target.reshape(-1), ignore_index=IGNORE_LABEL)
+    if logits.is_contiguous(memory_format=torch.channels_last):
+        # Classes last: a free view of the channels_last logits, so the argmax and the cross-entropy's
+        # softmax read contiguous memory (over the class axis in place, they copy and transpose 64 MB).
+        per_pixel = logits.permute(0, 2, 3, 1)
+        target = majority_vote(per_pixel.argmax(dim=-1), superpixels, n_classes)
+        target[~valid] = IGNORE_LABEL
+        loss = F.cross_entropy(per_pixel.reshape(-1, n_classes).float(), target.reshape(-1),
+                               ignore_index=IGNORE_LABEL)
+    else:  # contiguous logits: both read the class axis with the pixels innermost, no copy either
+        target = majority_vote(logits.argmax(dim=1), superpixels, n_classes)
+        target[~valid] = IGNORE_LABEL
+        loss = F.cross_entropy(logits.float(), target, ignore_index=IGNORE_LABEL)
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()
     return loss.detach()
 
 
+def seconds_per_training_step(setting: ComputeSetting, *, bands: int, window: tuple[int, int], params: FCNParams,
+                              device: torch.device, steps: int = 2) -> float:
+    """The quickest of ``steps`` training steps (after one to warm up) of a fresh network in ``setting`` on a
+    random batch of ``window``-sized crops, with random superpixels as large as Felzenszwalb's at scale 32."""
+    seed_everything(0)  # the rule's deterministic kernels; the run seeds itself again after
+    generator = torch.Generator().manual_seed(0)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=setting.memory_format)
+    optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
+    shape = (params.batch_size, *window)
+    x = torch.randn(params.batch_size, bands, *window, generator=generator).to(device)
+    superpixels = torch.randint(0, max(1, window[0] * window[1] // 400), shape, generator=generator).to(device)
+    valid = torch.ones(shape, dtype=torch.bool, device=device)
+    best = float("inf")
+    with retained_heap():
+        for step in range(steps + 1):
+            start = time.perf_counter()
+            training_step(model, optimiser, x.contiguous(memory_format=setting.memory_format), valid, superpixels,
+                          n_classes=params.n_classes, dtype=setting.dtype)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if step:
+                best = min(best, time.perf_counter() - start)
+    return best
+
+
+CALIBRATION_WINDOW = 256
+"""Longest side of the window the candidate settings are timed on: a quarter of a published window's work,
+with the same ranking of settings on both CPU kinds measured (docs/benchmarks.md)."""
+EMULATION_PROBE_WINDOW = 64
+"""Side of the window on which an emulated bfloat16 step is timed against float32, for the warning."""
+
+
+def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], device: torch.device
+                    ) -> tuple[ComputeSetting, dict[str, Any]]:
+    """The dtype and layout to train and predict in (:mod:`rsseg.methods.compute`) and how they were chosen.
+
+    ``bfloat16`` asked for where the device emulates it is honoured with a warning that says how much
+    slower a step is there than in float32.
+    """
+    candidates = candidate_settings(params.precision, params.layout, device)
+    timed_window = (min(window[0], CALIBRATION_WINDOW), min(window[1], CALIBRATION_WINDOW))
+    setting, record = choose_setting(
+        candidates, device=device, job={"bands": bands, "window": timed_window, "n_classes": params.n_classes,
+                                        "width": params.width, "batch_size": params.batch_size},
+        seconds_per_step=lambda s: seconds_per_training_step(s, bands=bands, window=timed_window, params=params,
+                                                             device=device))
+    if setting.precision == "bfloat16" and not bfloat16_is_native(device):
+        probe = (min(window[0], EMULATION_PROBE_WINDOW), min(window[1], EMULATION_PROBE_WINDOW))
+        seconds = {precision: seconds_per_training_step(ComputeSetting(precision, setting.layout), bands=bands,
+                                                        window=probe, params=params, device=device, steps=1)
+                   for precision in ("float32", "bfloat16")}
+        factor = seconds["bfloat16"] / seconds["float32"]
+        about = record["hardware"]
+        log.warning("precision bfloat16 on %s without native bfloat16 (%s): a training step takes %.0fx as long as "
+                    "in float32 here; set superpixel_fcn.precision to auto or float32", about.get("cpu", device),
+                    f"capability {about.get('capability', '?')}, no AVX512-BF16 or AMX in use", factor)
+        record["bfloat16_emulation_factor"] = factor
+    return setting, record
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
-              device: torch.device | str, seed: int) -> tuple[SuperpixelFCN, list[float]]:
-    """Train a fresh :class:`SuperpixelFCN` on one scene; returns ``(model, epoch_mean_losses)``.
+              device: torch.device | str, seed: int, setting: ComputeSetting) -> tuple[SuperpixelFCN, list[float]]:
+    """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, epoch_mean_losses)``.
 
     ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
     ``superpixels`` integer ``(h, w)`` ids. Windows without valid pixels are skipped; invalid pixels
     are voted apart from the superpixel they sit in and ignored by the loss. Bit-identical on CPU
-    for a fixed ``seed``.
+    for a fixed ``seed``, setting and thread count.
     """
     device = torch.device(device)
     bands, height, width = image.shape
@@ -191,30 +252,30 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
     if not windows:
         raise ValueError("the image has no valid pixel to train on")
     seed_everything(seed)
-    dtype = compute_dtype(params.precision, device)
-    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=MEMORY_FORMAT)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=setting.memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
     generator = torch.Generator().manual_seed(seed)
     image_t, valid_t = scene_tensor(image, device), scene_tensor(valid, device)
     superpixels_t = scene_tensor(superpixels, device)
 
-    def batch(indices):
+    def batch(indices: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         crops = [windows[i] for i in indices]
-        def stack(t):
+
+        def stack(t: torch.Tensor) -> torch.Tensor:
             return torch.stack([t[..., r:r + h, c:c + w] for r, c, h, w in crops])
-        return (stack(image_t).contiguous(memory_format=MEMORY_FORMAT), stack(valid_t),
+        return (stack(image_t).contiguous(memory_format=setting.memory_format), stack(valid_t),
                 stack(superpixels_t).long())
 
     model.train()
     losses, start = [], time.perf_counter()
-    log.info("training in %s on %s, %d windows per epoch", str(dtype).removeprefix("torch."), device, len(windows))
+    log.info("training in %s on %s, %d windows per epoch", setting.name, device, len(windows))
     with retained_heap():
         for epoch in range(params.epochs):
             order = torch.randperm(len(windows), generator=generator).tolist()
             total = torch.zeros((), device=device)
             for first in range(0, len(order), params.batch_size):
                 total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
-                                       n_classes=params.n_classes, dtype=dtype)
+                                       n_classes=params.n_classes, dtype=setting.dtype)
             losses.append(total.item() / -(-len(order) // params.batch_size))
             log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
                      time.perf_counter() - start)
@@ -222,18 +283,17 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
 
 
 def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, params: FCNParams, *,
-                   device: torch.device | str) -> np.ndarray:
+                   device: torch.device | str, setting: ComputeSetting) -> np.ndarray:
     """Label every pixel of ``image`` with the trained ``model``; uint8 ``(h, w)``, invalid = 255.
 
     Softmax is summed over overlapping windows in a buffer one window tall and the scene wide:
     rows above the next row of windows are final, so they are argmax-ed and the buffer moves down.
     Memory on ``device`` is the scene plus ``n_classes * window * width`` floats, never
-    ``n_classes * h * w``. The buffer holds the classes last, the layout of the channels_last
-    logits, so adding a window's softmax and the argmax both read contiguous memory. Windows of a
-    row go through the net ``batch_size`` at a time.
+    ``n_classes * h * w``. The buffer holds the classes last, the layout of channels_last logits, so
+    adding a window's softmax and the argmax both read contiguous memory. Windows of a row go through
+    the net ``batch_size`` at a time, in ``setting``.
     """
     device = torch.device(device)
-    dtype = compute_dtype(params.precision, device)
     _, height, width = image.shape
     win_h, win_w = min(params.window, height), min(params.window, width)
     image_t = scene_tensor(image, device)
@@ -253,9 +313,11 @@ def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, p
             for first in range(0, len(cols), params.batch_size):
                 batch_cols = cols[first:first + params.batch_size]
                 x = torch.stack([image_t[:, row:row + win_h, col:col + win_w] for col in batch_cols])
-                with autocast(device, dtype):
-                    logits = model(x.contiguous(memory_format=MEMORY_FORMAT))
-                # classes last, as in training: contiguous for the softmax and for the strip
+                with autocast(device, setting.dtype):
+                    logits = model(x.contiguous(memory_format=setting.memory_format))
+                # classes last: free for channels_last logits, one copy of contiguous ones, which the
+                # softmax over the class axis and the strip then read in order
+                logits = logits.contiguous(memory_format=torch.channels_last)
                 for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1)):
                     strip[:, col:col + win_w] += torch.softmax(window_logits, dim=-1, dtype=torch.float32)
         labels[top:] = strip[:height - top].argmax(dim=-1).to(torch.uint8).cpu().numpy()
@@ -303,10 +365,14 @@ def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray,
     device = torch.device(device)
     standardised = standardise(image, valid, in_place=in_place)
     start = time.perf_counter()
-    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed)
+    setting, choice = compute_setting(params, bands=image.shape[0], device=device,
+                                      window=(min(params.window, image.shape[1]), min(params.window, image.shape[2])))
+    chosen = time.perf_counter()
+    model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     trained = time.perf_counter()
-    labels = predict_labels(model, standardised, valid, params, device=device)
-    info = {"train_seconds": trained - start, "predict_seconds": time.perf_counter() - trained,
-            "epoch_losses": losses, "device": str(device), "threads": torch.get_num_threads(),
-            "dtype": str(compute_dtype(params.precision, device)).removeprefix("torch.")}
+    labels = predict_labels(model, standardised, valid, params, device=device, setting=setting)
+    info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
+            "predict_seconds": time.perf_counter() - trained, "epoch_losses": losses, "device": str(device),
+            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
+            "compute_setting": choice}
     return labels, info

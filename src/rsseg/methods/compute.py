@@ -1,0 +1,175 @@
+"""How a torch network computes on the machine at hand: its dtype and memory layout, chosen by timing them.
+
+Which setting is fastest depends on the hardware, not on the data. On an AVX-512 CPU with AVX512-BF16 a
+training step of the superpixel FCN is fastest in bfloat16 and channels_last; on an AVX2 CPU it is fastest
+in float32 and the contiguous layout, where channels_last takes 1.8x as long and bfloat16, emulated, about
+50x (docs/benchmarks.md). So the settings a config allows are timed on a few steps of the job's own network
+on a window of the job's shape, once per machine, torch version, thread count and job shape, and the
+fastest is cached in the user's cache folder: later jobs on that machine take it without timing, so reruns
+compute exactly as before. bfloat16 is a candidate only where the hardware computes it natively
+(:func:`bfloat16_is_native`); timing an emulated bfloat16 step would take longer than the choice can save.
+"""
+
+import json
+import logging
+import os
+import platform
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..files import atomic_path
+
+log = logging.getLogger(__name__)
+
+PRECISIONS = ("float32", "bfloat16")
+LAYOUTS = ("channels_last", "contiguous")
+AUTO = "auto"
+PREFERENCE_MARGIN = 0.05
+"""A candidate replaces an earlier one only when at least this much faster, so that timing noise between
+settings of equal speed does not make the choice, and with it the results, change from machine to machine."""
+CACHE_FILE = "compute-settings.json"
+
+
+@dataclass(frozen=True)
+class ComputeSetting:
+    """The dtype (``precision``) and memory layout a network runs in."""
+
+    precision: str
+    layout: str
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS or self.layout not in LAYOUTS:
+            raise ValueError(f"no compute setting {self.precision}/{self.layout}: precision is one of {PRECISIONS}, "
+                             f"layout one of {LAYOUTS}")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return torch.bfloat16 if self.precision == "bfloat16" else torch.float32
+
+    @property
+    def memory_format(self) -> torch.memory_format:
+        return torch.channels_last if self.layout == "channels_last" else torch.contiguous_format
+
+    @property
+    def name(self) -> str:
+        return f"{self.precision}/{self.layout}"
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the kernel reports it (``platform.processor()`` is often empty on Linux)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def hardware(device: torch.device) -> dict[str, Any]:
+    """What decides which setting is fastest on ``device``, for the run record and the cache key: the CPU's
+    model, the instruction set torch's kernels use (``ATEN_CPU_CAPABILITY`` and ``ONEDNN_MAX_CPU_ISA`` can
+    lower it) and its bfloat16 units, or the GPU's model; torch's version and threads."""
+    about: dict[str, Any] = {"device": device.type, "torch": torch.__version__, "threads": torch.get_num_threads()}
+    if device.type == "cuda":
+        major, minor = torch.cuda.get_device_capability(device)
+        about.update(gpu=torch.cuda.get_device_name(device), compute_capability=f"{major}.{minor}")
+    else:
+        about.update(cpu=cpu_model(), capability=torch.backends.cpu.get_cpu_capability(),
+                     avx512_bf16=torch.cpu._is_avx512_bf16_supported(), amx=torch.cpu._is_amx_tile_supported(),
+                     onednn_max_cpu_isa=os.environ.get("ONEDNN_MAX_CPU_ISA", ""))
+    return about
+
+
+def describe_hardware(about: dict[str, Any]) -> str:
+    """One line naming what :func:`hardware` found, to print beside a speed figure."""
+    if about["device"] == "cuda":
+        return f"{about['gpu']} (compute capability {about['compute_capability']}), torch {about['torch']}"
+    flags = [flag for flag in ("avx512_bf16", "amx") if about[flag]]
+    capped = f", oneDNN capped at {about['onednn_max_cpu_isa']}" if about["onednn_max_cpu_isa"] else ""
+    return (f"{about['cpu']}, capability {about['capability']}{capped}, {'+'.join(flags) or 'no avx512_bf16/amx'}, "
+            f"{about['threads']} threads, torch {about['torch']}")
+
+
+def bfloat16_is_native(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU with native bfloat16 (Ampere and later),
+    or a CPU with AVX512-BF16 or AMX whose AVX-512 kernels torch uses. Elsewhere it is emulated, and a
+    training step of the FCN takes about 50x as long as in float32."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported(including_emulation=False)
+    return (device.type == "cpu" and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
+            and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()))
+
+
+def candidate_settings(precision: str, layout: str, device: torch.device) -> list[ComputeSetting]:
+    """The settings a ``precision`` and ``layout`` config allows on ``device``, in order of preference when
+    equally fast: ``auto`` precision tries bfloat16 only where it is native, ``auto`` layout both layouts."""
+    if precision not in (*PRECISIONS, AUTO) or layout not in (*LAYOUTS, AUTO):
+        raise ValueError(f"precision is one of {(*PRECISIONS, AUTO)} and layout one of {(*LAYOUTS, AUTO)}, got "
+                         f"{precision!r} and {layout!r}")
+    if precision == AUTO:
+        precisions = ["bfloat16", "float32"] if bfloat16_is_native(device) else ["float32"]
+    else:
+        precisions = [precision]
+    layouts = list(LAYOUTS) if layout == AUTO else [layout]
+    return [ComputeSetting(p, layout) for p in precisions for layout in layouts]
+
+
+def cache_path() -> Path:
+    """``$XDG_CACHE_HOME/rsseg`` (``~/.cache/rsseg`` by default): one cache per user and machine."""
+    root = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(root) / "rsseg" / CACHE_FILE
+
+
+def read_cache(path: Path) -> dict[str, Any]:
+    try:
+        cached = json.loads(path.read_text())
+    except (OSError, ValueError):  # absent, or damaged by hand: measured again
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def fastest(seconds: dict[str, float], candidates: Sequence[ComputeSetting]) -> ComputeSetting:
+    """The fastest candidate, an earlier one kept unless a later one is :data:`PREFERENCE_MARGIN` faster."""
+    best = candidates[0]
+    for candidate in candidates[1:]:
+        if seconds[candidate.name] < (1 - PREFERENCE_MARGIN) * seconds[best.name]:
+            best = candidate
+    return best
+
+
+def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any], device: torch.device,
+                   seconds_per_step: Callable[[ComputeSetting], float]) -> tuple[ComputeSetting, dict[str, Any]]:
+    """The setting to run in, and the record of how it was chosen.
+
+    One candidate is taken as it is. Among several, the choice cached for this hardware and ``job`` (what
+    else decides the speed: network and window sizes) is taken; else each is timed with
+    ``seconds_per_step`` and the fastest is cached.
+    """
+    about = hardware(device)
+    record: dict[str, Any] = {"hardware": about}
+    if len(candidates) == 1:
+        return candidates[0], {**record, "chosen_by": "config"}
+    key = json.dumps({**about, **job, "candidates": [c.name for c in candidates]}, sort_keys=True)
+    path = cache_path()
+    entry = read_cache(path).get(key)
+    if entry is None:
+        seconds = {candidate.name: seconds_per_step(candidate) for candidate in candidates}
+        choice = fastest(seconds, candidates)
+        entry = {"precision": choice.precision, "layout": choice.layout, "seconds_per_step": seconds}
+        try:
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps({**read_cache(path), key: entry}, indent=1))
+        except OSError as err:  # a read-only home: the choice holds for this job only
+            log.warning("cannot cache the compute setting in %s (%s)", path, err)
+        chosen_by = "timed"
+        log.info("timed %s per step: %s; running in %s", ", ".join(c.name for c in candidates),
+                 ", ".join(f"{seconds[c.name]:.3f} s" for c in candidates), choice.name)
+    else:
+        chosen_by = f"timed before (cached in {path})"
+    return ComputeSetting(entry["precision"], entry["layout"]), {
+        **record, "chosen_by": chosen_by, "seconds_per_step": entry["seconds_per_step"]}
