@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from rsseg.scripting import run_rule
-from rsseg.evaluation.study import write_study_report
+from rsseg.report.study_page import write_study_report
 
 
 def caption(path):
