@@ -108,7 +108,7 @@ class IsodataParams(FromConfig):
     initial_clusters: int | None = None  # clusters to start from; None: desired_clusters
     max_iterations: int = 20  # [I]
     min_cluster_size: float = 0.001  # [theta_N] as a fraction (0 <= x < 1) of the sampled pixels
-    max_std: float = 0.5  # [theta_S] split a cluster whose largest per-band std exceeds this
+    max_std: float = 1.0  # [theta_S] split a cluster whose largest per-band std exceeds this
     min_distance: float = 0.5  # [theta_C] merge centres closer than this
     max_merges_per_iteration: int = 2  # [L]
     sample_size: int = 200_000  # pixels the centres are fitted on
