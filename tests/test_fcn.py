@@ -76,7 +76,7 @@ def assert_trained_well(image, valid, superpixels, classes, params, device):
 
 def test_training_finds_classes_that_are_uniform_within_superpixels():
     image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, precision="float32")
     labels = assert_trained_well(image, valid, superpixels, classes, params, "cpu")
     # the share of pixels agreeing with their superpixel's majority label
     agreeing = sum(np.bincount(labels[valid & (superpixels == s)]).max()
@@ -94,7 +94,7 @@ def test_training_without_valid_pixels_is_an_error():
 
 def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
     image, valid, _, _ = tiny_scene()
-    params = FCNParams(n_classes=5, width=4, window=32, stride=20, min_region=1)
+    params = FCNParams(n_classes=5, width=4, window=32, stride=20, min_region=1, precision="float32")
     torch.manual_seed(0)
     model = SuperpixelFCN(4, params.n_classes, params.width).eval()
     total = torch.zeros(params.n_classes, *valid.shape)
@@ -125,7 +125,7 @@ def test_segment_scene_reports_losses_and_timings():
     image, classes = synthetic_scene(64, 64, seed=1)
     valid = (image != 0).any(axis=0)
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2, precision="float32")
     labels, info = segment_scene(image.astype(np.float32), valid, superpixels, params, device="cpu", seed=3)
     assert labels.shape == (64, 64)
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
@@ -136,7 +136,7 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
     image, _ = synthetic_scene(64, 64, seed=2)
     valid = (image != 0).any(axis=0)
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1, precision="float32")
     raw = image.astype(np.float32)
     copied, copied_info = segment_scene(raw, valid, superpixels, params, device="cpu", seed=5)
     assert np.array_equal(raw, image.astype(np.float32))  # the default leaves the input alone

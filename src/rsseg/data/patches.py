@@ -8,6 +8,7 @@ each patch with its upscaled image and SAM labels once those rules have written 
 import logging
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -18,9 +19,22 @@ from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
 from ..files import StrPath, atomic_directory
+from ..params import FromConfig
 from .raster import open_raster, read_image, read_labels, write_labels, write_raster
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PatchParams(FromConfig):
+    """The patches of a scene: ``n_patches`` square windows of ``size`` px of the prepared scene, each with at least
+    ``min_valid_fraction`` of valid pixels."""
+
+    size: int = 128
+    n_patches: int = 4
+    min_valid_fraction: float = 0.9
+
+    section = "patches"
 
 MAX_ATTEMPTS_PER_PATCH = 1000
 
@@ -75,24 +89,25 @@ def _patch_profile(profile, window):
                 compress="deflate")
 
 
-def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *, scene: str, size: int, count: int,
-                   min_valid_fraction: float, seed: int) -> pd.DataFrame:
-    """Cut ``count`` random ``size`` x ``size`` patches of a scene and its labels into ``out_dir``.
+def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *, scene: str, params: PatchParams,
+                   seed: int) -> pd.DataFrame:
+    """Cut ``params.n_patches`` random ``params.size`` px square patches of a scene and its labels into ``out_dir``.
 
     Windows are drawn uniformly from a generator seeded by ``(seed, scene)``, distinct, and kept only
-    when at least ``min_valid_fraction`` of their pixels are valid. ``out_dir`` appears only once every
+    when at least ``params.min_valid_fraction`` of their pixels are valid. ``out_dir`` appears only once every
     patch is written. Returns the manifest, one row per patch (columns :data:`MANIFEST_COLUMNS`);
     writing it is the caller's job.
     """
     out_dir = Path(out_dir)
+    size = params.size
     rows = []
     with open_raster(image_path) as src:
         height, width = src.shape
         if height < size or width < size:
             raise InputError(image_path, f"is {height}x{width} px, smaller than the {size}x{size} px patches")
         labels = read_labels(label_path, shape=(height, width))
-        windows = _draw_windows(_valid_mask(src), size, count, min_valid_fraction, scene_rng(seed, scene),
-                                image_path)
+        windows = _draw_windows(_valid_mask(src), size, params.n_patches, params.min_valid_fraction,
+                                scene_rng(seed, scene), image_path)
         with atomic_directory(out_dir) as tmp:
             for i, ((row, col), fraction) in enumerate(windows.items()):
                 patch_id = f"{scene}_p{i:03d}"

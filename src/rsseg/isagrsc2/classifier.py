@@ -34,22 +34,22 @@ from .weights import load_clip
 
 log = logging.getLogger(__name__)
 
-DEFAULT_POSITIVE_PROMPTS = ("a satellite image of farmland", "a satellite image of cultivated cropland fields")
-DEFAULT_NEGATIVE_PROMPTS = ("a satellite image of buildings", "a satellite image of forest",
-                            "a satellite image of water", "a satellite image of roads",
-                            "a satellite image of bare land")
 LABEL_SOURCES = ("clip_zero_shot", "dataset")
 CURVE_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
 
 
 @dataclass(frozen=True)
-class ClassifierConfig(FromConfig):
-    """The ``classifier`` config section."""
+class ClassifierParams(FromConfig):
+    """The cultivated-land classifier: where its targets come from (``labels``), what describes a segment
+    (``features``), the zero-shot prompts and the training of its logistic head."""
 
     labels: str = "clip_zero_shot"
     features: str = "clip"
-    positive_prompts: tuple = DEFAULT_POSITIVE_PROMPTS
-    negative_prompts: tuple = DEFAULT_NEGATIVE_PROMPTS
+    positive_prompts: tuple[str, ...] = ("a satellite image of farmland",
+                                         "a satellite image of cultivated cropland fields")
+    negative_prompts: tuple[str, ...] = ("a satellite image of buildings", "a satellite image of forest",
+                                         "a satellite image of water", "a satellite image of roads",
+                                         "a satellite image of bare land")
     confidence: float = 0.7            # pseudo-label kept when max(p, 1 - p) reaches this
     resnet50_checkpoint: str | None = None
     hue_bins: int = 18
@@ -61,7 +61,7 @@ class ClassifierConfig(FromConfig):
     section = "classifier"
 
     def __post_init__(self):
-        # the config gives lists; tuples keep the frozen config hashable
+        # the config gives lists; tuples keep the frozen parameters hashable
         for key in ("positive_prompts", "negative_prompts"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
         if self.labels not in LABEL_SOURCES:
@@ -116,8 +116,10 @@ def dataset_targets(labels, class_map, segment_ids, farmland_classes):
 
 
 def train_segment_classifier(features: np.ndarray, targets: np.ndarray, *, sample_weight: np.ndarray | None = None,
-                             seed: int = 0, epochs: int = 30, alpha: float = 1e-4,
-                             validation_fraction: float = 0.2) -> tuple[object, pd.DataFrame]:
+                             seed: int = 0, epochs: int = ClassifierParams.epochs,
+                             alpha: float = ClassifierParams.alpha,
+                             validation_fraction: float = ClassifierParams.validation_fraction
+                             ) -> tuple[object, pd.DataFrame]:
     """Fit a standardised logistic head by SGD, one pass per epoch; returns ``(head, curve)``.
 
     ``curve`` (columns :data:`CURVE_COLUMNS`) has the weighted log loss and accuracy per epoch on the
@@ -194,22 +196,22 @@ def farmland_mask(labels, segment_ids, is_farmland):
     return paint_segment_values(labels, segment_ids, np.asarray(is_farmland, dtype=bool), False, bool)
 
 
-def load_segment_models(config: ClassifierConfig, clip_checkpoint: StrPath, clip_model: str, device: torch.device,
+def load_segment_models(params: ClassifierParams, clip_checkpoint: StrPath, clip_model: str, device: torch.device,
                         *, zero_shot: bool = True) -> SegmentModels:
     """Load CLIP (open_clip ``clip_model``) when the features, or with ``zero_shot`` the pseudo-labels,
     need it; ResNet50 for ``resnet50_hue`` features. Classifying needs no pseudo-labels: ``zero_shot=False``."""
-    clip = load_clip(clip_checkpoint, clip_model, device) if config.needs_clip(zero_shot) else None
-    resnet = load_resnet50(config.resnet50_checkpoint, device) if config.features == "resnet50_hue" else None
+    clip = load_clip(clip_checkpoint, clip_model, device) if params.needs_clip(zero_shot) else None
+    resnet = load_resnet50(params.resnet50_checkpoint, device) if params.features == "resnet50_hue" else None
     return SegmentModels(device=device, clip=clip, resnet=resnet)
 
 
-def describe_patch(patch: SegmentedPatch, config: ClassifierConfig, models: SegmentModels):
+def describe_patch(patch: SegmentedPatch, params: ClassifierParams, models: SegmentModels):
     """:func:`rsseg.isagrsc2.segment_features.patch_features` with the configured feature set and batch size."""
-    return patch_features(patch, models, features=config.features, batch_size=config.batch_size,
-                          hue_bins=config.hue_bins)
+    return patch_features(patch, models, features=params.features, batch_size=params.batch_size,
+                          hue_bins=params.hue_bins)
 
 
-def segment_table(patches: Iterable[SegmentedPatch], config: ClassifierConfig, models: SegmentModels,
+def segment_table(patches: Iterable[SegmentedPatch], params: ClassifierParams, models: SegmentModels,
                   farmland_classes: Sequence[int] = ()) -> tuple[pd.DataFrame, np.ndarray]:
     """Features and targets of every segment of ``patches``; returns ``(table, features)``.
 
@@ -218,14 +220,14 @@ def segment_table(patches: Iterable[SegmentedPatch], config: ClassifierConfig, m
     """
     tables, blocks = [], []
     for patch in patches:
-        ids, features, embeddings = describe_patch(patch, config, models)
+        ids, features, embeddings = describe_patch(patch, params, models)
         scores = np.full(ids.size, np.nan, dtype=np.float32)
         if embeddings is not None:
             model, _, tokenizer = models.clip
-            scores = zero_shot_scores(model, tokenizer, embeddings, config.positive_prompts,
-                                      config.negative_prompts, models.device)
-        if config.labels == "clip_zero_shot":
-            targets, usable = confident_pseudo_labels(scores, config.confidence)
+            scores = zero_shot_scores(model, tokenizer, embeddings, params.positive_prompts,
+                                      params.negative_prompts, models.device)
+        if params.labels == "clip_zero_shot":
+            targets, usable = confident_pseudo_labels(scores, params.confidence)
         else:
             class_map = read_labels(patch.label_path, patch.labels.shape)
             targets, usable = dataset_targets(patch.labels, class_map, ids, farmland_classes)
@@ -239,27 +241,27 @@ def segment_table(patches: Iterable[SegmentedPatch], config: ClassifierConfig, m
     return pd.concat(tables, ignore_index=True), np.concatenate(blocks)
 
 
-def train_on_patches(patches: Iterable[SegmentedPatch], config: ClassifierConfig, models: SegmentModels, *,
+def train_on_patches(patches: Iterable[SegmentedPatch], params: ClassifierParams, models: SegmentModels, *,
                      farmland_classes: Sequence[int], seed: int) -> tuple[object, pd.DataFrame, pd.DataFrame]:
     """Train the head on the usable segments of ``patches`` (class-balanced weights).
 
     Returns ``(head, curve, table)``; ``table`` is :func:`segment_table`'s plus the head's
     ``probability`` and ``farmland`` for every segment.
     """
-    table, features = segment_table(patches, config, models, farmland_classes)
+    table, features = segment_table(patches, params, models, farmland_classes)
     usable = table["usable"].to_numpy()
     targets = table["target"].to_numpy()[usable]
     log.info("training on %d of %d segments (%d cultivated)", usable.sum(), len(table), targets.sum())
     weights = compute_sample_weight("balanced", targets) if targets.size else None
     head, curve = train_segment_classifier(features[usable], targets, sample_weight=weights, seed=seed,
-                                           epochs=config.epochs, alpha=config.alpha,
-                                           validation_fraction=config.validation_fraction)
+                                           epochs=params.epochs, alpha=params.alpha,
+                                           validation_fraction=params.validation_fraction)
     table["probability"] = farmland_probability(head, features)
     table["farmland"] = predict_farmland(head, features)
     return head, curve, table
 
 
-def write_farmland_masks(patches: Iterable[SegmentedPatch], head, config: ClassifierConfig, models: SegmentModels,
+def write_farmland_masks(patches: Iterable[SegmentedPatch], head, params: ClassifierParams, models: SegmentModels,
                          out_dir: StrPath) -> None:
     """Write ``out_dir/<patch_id>.tif``: uint8 1 = cultivated land, 0 = not or unsegmented, on the patch grid.
 
@@ -267,7 +269,7 @@ def write_farmland_masks(patches: Iterable[SegmentedPatch], head, config: Classi
     """
     with atomic_directory(out_dir) as tmp:
         for patch in patches:
-            ids, features, _ = describe_patch(patch, config, models)
+            ids, features, _ = describe_patch(patch, params, models)
             is_farmland = predict_farmland(head, features) if ids.size else np.zeros(0, dtype=bool)
             mask = farmland_mask(patch.labels, ids, is_farmland)
             write_labels(tmp / f"{patch.patch_id}.tif", mask.astype(np.uint8), patch.profile)

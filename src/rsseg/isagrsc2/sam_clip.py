@@ -7,6 +7,7 @@ method. Pixels outside the patches, and unsegmented pixels inside them, are :dat
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,9 +15,20 @@ from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
 from ..data.patches import SegmentedPatch
+from ..params import FromConfig
 from .segment_features import SegmentModels, paint_segment_values, patch_features
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SamClipParams(FromConfig):
+    """The SAM+CLIP map's clusters; the workflow sets ``n_clusters`` to the dataset's number of classes unless
+    configured."""
+
+    n_clusters: int
+
+    section = "sam_clip"
 
 
 def cluster_segments(embeddings, k, seed):
@@ -52,12 +64,12 @@ def paste_patch_maps(shape, placed_maps):
 
 
 def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[str, tuple[int, int]],
-                       shape: tuple[int, int], clip: tuple, device: torch.device, k: int, seed: int,
-                       batch_size: int = 32) -> tuple[np.ndarray, int]:
+                       shape: tuple[int, int], clip: tuple, device: torch.device, params: SamClipParams, seed: int,
+                       batch_size: int) -> tuple[np.ndarray, int]:
     """The SAM+CLIP map of one scene on its grid (uint8, 255 = no label) and the number of segments.
 
     ``patches`` are the scene's patches; ``placement`` maps each patch_id to its ``(row, col)`` in
-    the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
+    the scene; ``clip`` is ``(model, preprocess, tokenizer)``; ``batch_size``: segment crops per CLIP pass.
     """
     models = SegmentModels(device=device, clip=clip)
     kept, blocks = [], []
@@ -67,7 +79,7 @@ def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[
         blocks.append(embeddings)
     if not kept:
         raise ValueError("no patch to map")
-    clusters = cluster_segments(np.concatenate(blocks), k, seed)
+    clusters = cluster_segments(np.concatenate(blocks), params.n_clusters, seed)
     placed, start = [], 0
     for patch_id, labels, ids in kept:
         row, col = placement[patch_id]

@@ -58,13 +58,12 @@ class SamParams(FromConfig):
     stability_score_thresh: float = 0.95
     points_per_batch: int = 64
     crop_n_layers: int = 0
-    downscale: int = 4                     # upscaled image px per patch px
 
-    section = "SAM"
+    section = "sam"
 
     def __post_init__(self):
-        if self.max_rounds < 1 or self.downscale < 1 or self.refine_colour_bins < 1:
-            raise ValueError("max_rounds, downscale and refine_colour_bins must be at least 1")
+        if self.max_rounds < 1 or self.refine_colour_bins < 1:
+            raise ValueError("max_rounds and refine_colour_bins must be at least 1")
         for name in ("stop_unsegmented_fraction", "min_inside_fraction", "dedup_iou", "refine_min_area_fraction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")

@@ -88,13 +88,13 @@ def l2_normalised(vectors: np.ndarray) -> np.ndarray:
 
 
 def clip_embeddings(model, preprocess: Callable, crops: Sequence[Image.Image], device: torch.device,
-                    batch_size: int = 32) -> np.ndarray:
+                    batch_size: int) -> np.ndarray:
     """L2-normalised CLIP image embeddings of PIL ``crops``, float32 ``(n, d)``."""
     width = model.visual.output_dim
     return l2_normalised(batched_forward(model.encode_image, preprocess, crops, device, batch_size, width))
 
 
-def hue_colour_features(image_rgb: np.ndarray, labels: np.ndarray, segment_ids, hue_bins: int = 18) -> np.ndarray:
+def hue_colour_features(image_rgb: np.ndarray, labels: np.ndarray, segment_ids, hue_bins: int) -> np.ndarray:
     """Per segment: a saturation-weighted hue histogram and Hasler-Suesstrunk colourfulness / 100.
 
     Each histogram is divided by the segment's pixel count, so grey pixels (no defined hue) add almost
@@ -148,8 +148,8 @@ def resnet_transform() -> Callable:
 
 
 def resnet_hue_features(resnet: torch.nn.Module, image_rgb: np.ndarray, labels: np.ndarray,
-                        crops: list[tuple[int, Image.Image]], device: torch.device, batch_size: int = 32,
-                        hue_bins: int = 18) -> np.ndarray:
+                        crops: list[tuple[int, Image.Image]], device: torch.device, batch_size: int,
+                        hue_bins: int) -> np.ndarray:
     """ISAgrSC2's baseline features per crop of :func:`segment_crops`: ResNet50 pooled + hue + colourfulness."""
     images = [crop for _, crop in crops]
     deep = batched_forward(resnet, resnet_transform(), images, device, batch_size, RESNET_FEATURES)
@@ -166,11 +166,12 @@ class SegmentModels:
     resnet: torch.nn.Module | None = None
 
 
-def patch_features(patch: SegmentedPatch, models: SegmentModels, *, features: str, batch_size: int = 32,
-                   hue_bins: int = 18) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+def patch_features(patch: SegmentedPatch, models: SegmentModels, *, features: str, batch_size: int,
+                   hue_bins: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``(segment_ids, features, clip_embeddings or None)`` of a patch's segments.
 
     ``features`` is one of :data:`FEATURE_SETS`; the CLIP embeddings come whenever ``models`` holds CLIP.
+    ``hue_bins``: the hue histogram's bins, which ``resnet50_hue`` features need.
     """
     if features not in FEATURE_SETS:
         raise ValueError(f"features must be one of {FEATURE_SETS}, got {features!r}")
@@ -184,5 +185,7 @@ def patch_features(patch: SegmentedPatch, models: SegmentModels, *, features: st
         embeddings = clip_embeddings(model, preprocess, [c for _, c in crops], models.device, batch_size)
     if features == "clip":
         return ids, embeddings, embeddings
+    if hue_bins is None:
+        raise ValueError("resnet50_hue features need hue_bins")
     return ids, resnet_hue_features(models.resnet, patch.image, labels, crops, models.device, batch_size,
                                     hue_bins), embeddings

@@ -7,6 +7,7 @@ and memory stays bounded by the tile size whatever the image size.
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,10 +20,23 @@ from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
 from ..data.raster import read_scene
 from ..data.spectra import percentile_stretch
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
 
 LOG_EVERY_TILES = 25
+
+
+@dataclass(frozen=True)
+class UpscaleParams(FromConfig):
+    """Tiled upscaling: ``tile`` input pixels per pass with ``overlap`` pixels of context on each side, so any
+    image fits in bounded memory without seams; ``half`` runs the model in float16 (on CUDA)."""
+
+    tile: int = 256
+    overlap: int = 16
+    half: bool = False
+
+    section = "upscale"
 
 
 def _as_unit_float(image):
@@ -34,8 +48,9 @@ def _as_unit_float(image):
     return image.astype(np.float32, copy=False)
 
 
-def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16,
-                        device: torch.device | str = "cpu", half: bool = False):
+def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = UpscaleParams.tile,
+                        overlap: int = UpscaleParams.overlap, device: torch.device | str = "cpu",
+                        half: bool = UpscaleParams.half):
     """Yield ``(window, block)``: each output window (in upscaled pixels) and its uint8 ``(3, r, c)`` block.
 
     ``image`` is uint8 RGB or float RGB in [0, 1], shaped ``(3, rows, cols)``.
@@ -62,8 +77,8 @@ def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = 256, overlap: i
         yield Window(col * scale, row * scale, (col_end - col) * scale, (row_end - row) * scale), block
 
 
-def upscale_image(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16, device: torch.device | str = "cpu",
-                  half: bool = False) -> np.ndarray:
+def upscale_image(model, image: np.ndarray, *, tile: int = UpscaleParams.tile, overlap: int = UpscaleParams.overlap,
+                  device: torch.device | str = "cpu", half: bool = UpscaleParams.half) -> np.ndarray:
     """Upscale an RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) to uint8 ``(3, s*h, s*w)``."""
     _, height, width = np.shape(image)
     out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
@@ -83,8 +98,9 @@ def upscaled_profile(profile, scale):
     return out
 
 
-def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Sequence[int], tile: int = 256,
-                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> StrPath:
+def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Sequence[int],
+                    tile: int = UpscaleParams.tile, overlap: int = UpscaleParams.overlap,
+                    device: torch.device | str = "cpu", half: bool = UpscaleParams.half) -> StrPath:
     """Upscale bands ``bands`` (three 0-based indices, as R, G, B) of a GeoTIFF patch into an RGB GeoTIFF.
 
     Bands are percentile-stretched to the display range first; no-data pixels become 0.
@@ -102,8 +118,9 @@ def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Seque
     return dst_path
 
 
-def upscale_patches(manifest: pd.DataFrame, out_dir: StrPath, model, *, bands: Sequence[int], tile: int = 256,
-                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> None:
+def upscale_patches(manifest: pd.DataFrame, out_dir: StrPath, model, *, bands: Sequence[int],
+                    tile: int = UpscaleParams.tile, overlap: int = UpscaleParams.overlap,
+                    device: torch.device | str = "cpu", half: bool = UpscaleParams.half) -> None:
     """:func:`upscale_geotiff` of every patch of a manifest into ``out_dir/<patch_id>.tif``; ``out_dir``
     appears only once every patch is upscaled."""
     with atomic_directory(out_dir) as tmp:

@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # the loaders import torch and their libraries only when call
 
 log = logging.getLogger(__name__)
 
+REALESRGAN_SCALE = 4
+"""The upscaling factor of the chain: Real-ESRGAN x4, the only Real-ESRGAN model :func:`load_realesrgan` loads."""
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -144,8 +147,9 @@ def load_realesrgan(path: StrPath, device: "torch.device | str"):
                                "architecture in it)") from None
     except Exception as err:  # whatever the loader trips over, the file is the problem
         raise InputError(path, f"cannot be loaded as a Real-ESRGAN x4 checkpoint ({load_failure(err)})") from None
-    if model.architecture.id != "ESRGAN" or model.scale != 4:
-        raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN x4")
+    if model.architecture.id != "ESRGAN" or model.scale != REALESRGAN_SCALE:
+        raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN "
+                               f"x{REALESRGAN_SCALE}")
     return model.eval()
 
 

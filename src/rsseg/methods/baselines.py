@@ -85,11 +85,24 @@ def check_cluster_count(name, value):
         raise ValueError(f"{name} must be between 1 and {MAX_CLUSTERS}, got {value}")
 
 
-def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *, sample_size: int = 200_000,
-                   n_init: int = 4, seed: int = 0) -> np.ndarray:
+@dataclass(frozen=True)
+class KMeansParams(FromConfig):
+    """K-means settings; the workflow sets ``n_clusters`` to the dataset's number of classes unless configured."""
+
+    n_clusters: int
+    sample_size: int = 200_000  # pixels the centres are fitted on
+    n_init: int = 4  # scikit-learn's restarts from different centres; the best is kept
+
+    section = "kmeans"
+
+
+def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *,
+                   sample_size: int = KMeansParams.sample_size, n_init: int = KMeansParams.n_init,
+                   seed: int = 0) -> np.ndarray:
     """K-means on standardised pixel spectra; returns uint8 labels with 255 on invalid pixels.
 
-    ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask.
+    ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask; the other arguments are the fields
+    of :class:`KMeansParams`.
     """
     check_cluster_count("n_clusters", n_clusters)
     features = standardise(image, valid)

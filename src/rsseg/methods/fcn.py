@@ -32,7 +32,7 @@ PRECISIONS = ("float32", "bfloat16", "auto")
 
 @dataclass
 class FCNParams(FromConfig):
-    """Hyper-parameters; defaults are the published ones (``precision`` float32, the paper's).
+    """Hyper-parameters; defaults are the published ones but ``precision`` (``auto``; ``float32`` is the paper's).
 
     ``precision``: ``bfloat16`` runs the network under bfloat16 autocast (the loss and the softmax
     sums stay float32); ``auto`` picks bfloat16 where the device computes it in hardware
@@ -47,7 +47,7 @@ class FCNParams(FromConfig):
     lr: float = 1e-3
     batch_size: int = 1
     min_region: int = 20
-    precision: str = "float32"
+    precision: str = "auto"
 
     section = "superpixel_fcn"
 

@@ -17,6 +17,7 @@ state, so they render on machines without a display.
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import matplotlib
 import numpy as np
@@ -29,8 +30,18 @@ from .. import IGNORE_LABEL
 from ..files import StrPath, atomic_path
 from ..data.raster import open_raster
 from ..data.spectra import percentile_stretch
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportParams(FromConfig):
+    """The maps of the report: scenes larger than ``max_size`` pixels on their longer side are decimated."""
+
+    max_size: int = 1000
+
+    section = "report"
 
 UNMATCHED_COLOUR = (0.74, 0.74, 0.74)
 """Segments that overlap no labelled pixel."""
@@ -199,7 +210,7 @@ def method_title(method, ami):
 
 def scene_figure(path: StrPath, *, title: str, image_path: StrPath, composite_bands: Sequence[int],
                  truth_path: StrPath, segmentations: Sequence[tuple[str, StrPath, float | None]],
-                 class_names: Sequence[str], palette: np.ndarray, max_size: int = 1000,
+                 class_names: Sequence[str], palette: np.ndarray, max_size: int = ReportParams.max_size,
                  with_truth: bool = True) -> None:
     """The image, the ground truth (unless ``with_truth`` is False) and each method's segmentation of
     one scene side by side, under ``title``.
