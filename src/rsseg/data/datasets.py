@@ -12,7 +12,7 @@ from rasterio.errors import NotGeoreferencedWarning
 from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath
-from .labels import decode_labels
+from .labels import decode_labels, pack_rgb, unpack_rgb
 from .raster import open_raster, read_image, write_labels, write_raster
 from ..scenes import expects_georeferencing
 
@@ -52,8 +52,7 @@ def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -
     if encoding["type"] == "index":
         found = [int(value) for value in np.unique(raw[0])]
     else:  # one integer per colour: a 1-D unique, not a slow row-wise one over a whole scene
-        packed = np.unique((raw[0].astype(np.int64) << 16) | (raw[1].astype(np.int64) << 8) | raw[2])
-        found = [(int(c >> 16), int(c >> 8 & 255), int(c & 255)) for c in packed]
+        found = [unpack_rgb(colour) for colour in np.unique(pack_rgb(raw[:3]))]
     more = f" and {len(found) - limit} more" if len(found) > limit else ""
     return ", ".join(map(str, found[:limit])) + more
 

@@ -20,7 +20,7 @@ from rasterio.windows import transform as window_transform
 from ..errors import InputError
 from ..files import StrPath, atomic_directory
 from ..params import FromConfig
-from .raster import open_raster, read_image, read_labels, write_labels, write_raster
+from .raster import open_raster, read_image, read_labels, valid_mask, write_labels, write_raster
 
 log = logging.getLogger(__name__)
 
@@ -48,17 +48,6 @@ READ_COLUMNS = ["scene", "patch_id", "image", "label"]
 def scene_rng(seed, scene):
     """Random generator fixed by the seed and the scene name (crc32: stable across runs, unlike ``hash``)."""
     return np.random.default_rng([seed, zlib.crc32(scene.encode("utf-8"))])
-
-
-def _valid_mask(src):
-    """Pixels not holding nodata in every band (the rule of :func:`rsseg.data.raster.read_scene`), one band at a
-    time."""
-    if src.nodata is None:
-        return np.ones(src.shape, dtype=bool)
-    nodata = np.ones(src.shape, dtype=bool)
-    for band in range(1, src.count + 1):
-        nodata &= src.read(band) == src.nodata
-    return ~nodata
 
 
 def _draw_windows(valid, size, count, min_valid_fraction, rng, image_path):
@@ -106,7 +95,8 @@ def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *
         if height < size or width < size:
             raise InputError(image_path, f"is {height}x{width} px, smaller than the {size}x{size} px patches")
         labels = read_labels(label_path, shape=(height, width))
-        windows = _draw_windows(_valid_mask(src), size, params.n_patches, params.min_valid_fraction,
+        valid = valid_mask((src.read(band) for band in range(1, src.count + 1)), src.nodata)  # a band at a time
+        windows = _draw_windows(valid, size, params.n_patches, params.min_valid_fraction,
                                 scene_rng(seed, scene), image_path)
         with atomic_directory(out_dir) as tmp:
             for i, ((row, col), fraction) in enumerate(windows.items()):

@@ -5,7 +5,6 @@ from pathlib import Path
 import numpy as np
 import rasterio
 from rasterio.errors import RasterioIOError
-from rasterio.windows import Window
 
 from .. import IGNORE_LABEL
 from ..errors import InputError
@@ -50,11 +49,6 @@ def read_labels(path, shape=None):
             raise InputError(path, f"cannot be decoded ({err})") from None
 
 
-def raster_shape(path):
-    with open_raster(path) as src:
-        return src.count, src.height, src.width
-
-
 def label_profile(profile, dtype="uint8", nodata=IGNORE_LABEL):
     """Profile of a single-band label raster on the grid of ``profile``."""
     out = {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
@@ -83,19 +77,25 @@ def write_labels(path, labels, profile, nodata=IGNORE_LABEL):
     write_raster(path, labels.astype(dtype, copy=False), label_profile(profile, dtype, nodata))
 
 
-def row_windows(height, width, rows_per_block):
-    """Full-width horizontal strips covering a raster, for bounded-memory passes."""
-    for row in range(0, height, rows_per_block):
-        yield Window(0, row, width, min(rows_per_block, height - row))
+def valid_mask(bands, nodata):
+    """The valid pixels of a raster's ``bands`` (2-D arrays, or a generator reading them one at a time).
+
+    A pixel is no-data when every band holds ``nodata`` (prepare_scene writes no-data pixels that way),
+    so a dark but valid pixel with one zero band stays valid. Without a nodata value every pixel is valid.
+    """
+    nodata_everywhere = None
+    for band in bands:
+        if nodata is None:
+            return np.ones(np.shape(band), dtype=bool)
+        at_nodata = np.asarray(band) == nodata
+        nodata_everywhere = at_nodata if nodata_everywhere is None else nodata_everywhere & at_nodata
+    if nodata_everywhere is None:
+        raise ValueError("a valid-pixel mask needs at least one band")
+    return ~nodata_everywhere
 
 
 def read_scene(path, expected_bands=None):
-    """Read a prepared scene as float32 ``(bands, rows, cols)``, its valid-pixel mask and profile.
-
-    A pixel is no-data when every band holds the raster's nodata value (prepare_scene writes
-    no-data pixels that way), so a dark but valid pixel with one zero band stays valid.
-    """
+    """Read a prepared scene as float32 ``(bands, rows, cols)``, its valid-pixel mask (:func:`valid_mask`)
+    and profile."""
     data, profile = read_image(path, expected_bands)
-    nodata = profile.get("nodata")
-    valid = np.ones(data.shape[1:], dtype=bool) if nodata is None else ~(data == nodata).all(axis=0)
-    return data.astype(np.float32, copy=False), valid, profile
+    return data.astype(np.float32, copy=False), valid_mask(data, profile.get("nodata")), profile

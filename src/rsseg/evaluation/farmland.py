@@ -8,7 +8,7 @@ import pandas as pd
 
 from .. import IGNORE_LABEL
 from ..files import StrPath
-from .metrics import farmland_scores, ratio
+from .metrics import farmland_scores, overlap_scores
 from ..data.raster import read_labels
 
 FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp", "fn", "n_pixels"]
@@ -35,6 +35,6 @@ def farmland_table(manifests: Sequence[pd.DataFrame], masks_dirs: Sequence[StrPa
             rows.append({"scene": patch.scene, "patch_id": patch.patch_id, **scores})
     table = pd.DataFrame(rows, columns=FARMLAND_COLUMNS)
     tp, fp, fn = (int(table[c].sum()) for c in ("tp", "fp", "fn"))
-    total = {"scene": "all", "patch_id": TOTAL_ID, "iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp),
-             "recall": ratio(tp, tp + fn), "tp": tp, "fp": fp, "fn": fn, "n_pixels": int(table["n_pixels"].sum())}
+    total = {"scene": "all", "patch_id": TOTAL_ID, **overlap_scores(tp, fp, fn),
+             "n_pixels": int(table["n_pixels"].sum())}
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

@@ -166,9 +166,16 @@ def ratio(numerator, denominator):
     return numerator / denominator if denominator else math.nan
 
 
+def overlap_scores(tp, fp, fn):
+    """IoU, precision and recall from the pixel counts of true positives, false positives and false negatives
+    (NaN where a ratio has no pixel), with the counts themselves so that several images can be pooled."""
+    return {"iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
+            "tp": tp, "fp": fp, "fn": fn}
+
+
 def farmland_scores(predicted_mask, truth_mask, valid):
-    """IoU, precision and recall of a predicted farmland mask over ``valid`` pixels, with the counts
-    ``tp``, ``fp``, ``fn`` so several images can be pooled. ``valid`` should exclude unlabelled truth."""
+    """:func:`overlap_scores` of a predicted farmland mask over ``valid`` pixels (which should exclude
+    unlabelled truth)."""
     predicted_mask, truth_mask, valid = (np.asarray(m, dtype=bool) for m in (predicted_mask, truth_mask, valid))
     check_same_shape("predicted_mask", predicted_mask, "truth_mask", truth_mask)
     check_same_shape("predicted_mask", predicted_mask, "valid", valid)
@@ -176,5 +183,4 @@ def farmland_scores(predicted_mask, truth_mask, valid):
     tp = int(np.count_nonzero(predicted_mask & truth_mask))
     fp = int(np.count_nonzero(predicted_mask & ~truth_mask))
     fn = int(np.count_nonzero(~predicted_mask & truth_mask))
-    return {"iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
-            "tp": tp, "fp": fp, "fn": fn}
+    return overlap_scores(tp, fp, fn)

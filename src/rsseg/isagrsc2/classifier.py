@@ -27,6 +27,7 @@ from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
 from ..params import FromConfig
 from ..data.patches import SegmentedPatch
+from ..data.labels import majority_classes
 from ..data.raster import read_labels, write_labels
 from .segment_features import (FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values,
                                patch_features)
@@ -102,17 +103,12 @@ def confident_pseudo_labels(scores, confidence):
 def dataset_targets(labels, class_map, segment_ids, farmland_classes):
     """Targets from a class raster on the labels' grid: 1 when the segment's majority class is farmland.
 
-    Pixels of :data:`IGNORE_LABEL` do not vote; segments without a labelled pixel are not usable.
-    Returns ``(targets, usable)``.
+    ``segment_ids`` are segments of ``labels`` (0 is unsegmented). Pixels of :data:`IGNORE_LABEL` do not vote;
+    segments without a labelled pixel are not usable (and their target is 0). Returns ``(targets, usable)``.
     """
-    index = np.full(int(labels.max(initial=0)) + 1, -1, dtype=np.int64)
-    index[segment_ids] = np.arange(len(segment_ids))
-    pixel_segment = index[labels.ravel()]
-    voting = (pixel_segment >= 0) & (class_map.ravel() != IGNORE_LABEL)
-    counts = np.bincount(pixel_segment[voting] * 256 + class_map.ravel()[voting].astype(np.int64),
-                         minlength=len(segment_ids) * 256).reshape(len(segment_ids), 256)
-    majority = counts.argmax(axis=1)
-    return np.isin(majority, list(farmland_classes)).astype(np.int64), counts.sum(axis=1) > 0
+    ids, majority = majority_classes(labels, class_map, IGNORE_LABEL, valid=labels != 0)
+    majority = majority[np.searchsorted(ids, segment_ids)]
+    return np.isin(majority, list(farmland_classes)).astype(np.int64), majority >= 0
 
 
 def train_segment_classifier(features: np.ndarray, targets: np.ndarray, *, sample_weight: np.ndarray | None = None,

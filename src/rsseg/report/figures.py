@@ -27,8 +27,10 @@ from matplotlib.patches import Patch
 from rasterio.enums import Resampling
 
 from .. import IGNORE_LABEL
+from ..config import SENSITIVITY_PARAMETERS
 from ..files import StrPath, atomic_path
-from ..data.raster import open_raster
+from ..data.labels import majority_classes
+from ..data.raster import open_raster, valid_mask
 from ..data.spectra import percentile_stretch
 from ..params import FromConfig
 
@@ -88,7 +90,7 @@ def composite(image, nodata):
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[0] != 3:
         raise ValueError(f"a composite needs three bands shaped (3, rows, cols), got {image.shape}")
-    valid = np.ones(image.shape[1:], bool) if nodata is None else ~(image == nodata).all(axis=0)
+    valid = valid_mask(image, nodata)
     rgb = percentile_stretch(image, valid).transpose(1, 2, 0)
     return np.dstack([rgb, valid.astype(np.float32)])
 
@@ -105,25 +107,6 @@ def class_picture(classes, palette, unmatched=None):
     if unmatched is not None:
         picture[unmatched] = (*UNMATCHED_COLOUR, 1.0)
     return picture
-
-
-def majority_classes(segments, truth, n_classes, valid=None):
-    """The ground-truth class each segment overlaps most.
-
-    Counts labelled pixels (truth in ``0..n_classes-1``, ``valid`` where given) per (segment, class).
-    Returns ``(segment_ids, classes)``: the sorted segment ids and, for each, its majority class, or
-    -1 where the segment covers no labelled pixel. Ties go to the lower class index.
-    """
-    segments, truth = np.asarray(segments), np.asarray(truth)
-    if segments.shape != truth.shape:
-        raise ValueError(f"segments {segments.shape} and truth {truth.shape} must be on the same grid")
-    valid = np.ones(segments.shape, bool) if valid is None else np.asarray(valid, bool)
-    ids, codes = np.unique(segments[valid], return_inverse=True)
-    truth_valid = truth[valid].astype(np.int64)
-    labelled = (truth_valid >= 0) & (truth_valid < n_classes)
-    counts = np.bincount(codes[labelled] * n_classes + truth_valid[labelled],
-                         minlength=len(ids) * n_classes).reshape(len(ids), n_classes)
-    return ids, np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)
 
 
 def segments_as_classes(segments, truth, n_classes, valid):
@@ -197,8 +180,7 @@ def map_panels(path, title, panels, class_names, palette, with_unmatched, panel_
 def segmentation_layers(segments, seg_nodata, truth, n_classes, palette):
     """Majority-class colours and segment boundaries of a segmentation as two RGBA layers, and whether
     any segment is unmatched."""
-    valid = np.ones(segments.shape, bool) if seg_nodata is None else segments != seg_nodata
-    valid &= truth != IGNORE_LABEL
+    valid = valid_mask([segments], seg_nodata) & (truth != IGNORE_LABEL)
     classes, unmatched = segments_as_classes(segments, truth, n_classes, valid)
     layers = [class_picture(classes, palette, unmatched), boundary_picture(segment_boundaries(segments, valid))]
     return layers, bool(unmatched.any())
@@ -296,7 +278,7 @@ def sensitivity_chart(path: StrPath, table, title: str = "Parameter study") -> N
     AMI (bars: standard deviation over scenes) over the parameter's values, the others at their published
     values, which the hollow marker shows."""
     published = table[table["varied"] == "published"].iloc[0]
-    parameters = [column for column in ("scale", "epochs", "n_classes") if column in table.columns]
+    parameters = [column for column in SENSITIVITY_PARAMETERS if column in table.columns]
     figure = Figure(figsize=(4.0 * len(parameters), 3.6), layout="constrained")
     for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters):
         rows = table[table["varied"].isin([name, "published"])].sort_values(name)
