@@ -167,7 +167,7 @@ def test_farmland_table_per_patch_and_pooled(tmp_path):
         write_labels(tmp_path / f"{name}_labels.tif", np.array(truth[name], dtype=np.uint8), profile)
         write_labels(tmp_path / "masks" / f"{name}.tif", np.array(predicted[name], dtype=np.uint8), profile)
         rows.append(dict(scene="s", patch_id=name, image="", label=str(tmp_path / f"{name}_labels.tif")))
-    table = farmland_table([pd.DataFrame(rows)], [tmp_path / "masks"], farmland_classes=[1, 3])
+    table = farmland_table([(pd.DataFrame(rows), tmp_path / "masks")], farmland_classes=[1, 3])
     assert list(table.columns) == FARMLAND_COLUMNS
     a, b, total = (table.iloc[i] for i in range(3))
     # a: tp 2, fp 1 (the 255 column is not scored), fn 1

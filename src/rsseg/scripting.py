@@ -36,3 +36,10 @@ def run_rule(main, snakemake):
     log.error("%s", message)
     print(f"error: {message}", file=sys.stderr)
     sys.exit(1)
+
+
+def named_inputs(files, group):
+    """``{key: file or files}`` of the inputs a rule names ``<group>/<key>``: a script reads each dataset's,
+    scene's or parameter point's files by name, never by their position in a list."""
+    prefix = f"{group}/"
+    return {name.removeprefix(prefix): value for name, value in files.items() if name.startswith(prefix)}

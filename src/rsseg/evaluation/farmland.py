@@ -24,12 +24,12 @@ def patch_scores(mask_path, label_path, farmland_classes):
     return {**scores, "n_pixels": int(np.count_nonzero(valid))}
 
 
-def farmland_table(manifests: Sequence[pd.DataFrame], masks_dirs: Sequence[StrPath], *,
-                   farmland_classes: Sequence[int]) -> pd.DataFrame:
-    """One row per patch of every manifest (mask ``<masks_dir>/<patch_id>.tif``) and a last row, scene
-    ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch scores)."""
+def farmland_table(scenes: Sequence[tuple[pd.DataFrame, StrPath]], *, farmland_classes: Sequence[int]) -> pd.DataFrame:
+    """One row per patch of every scene's ``(manifest, masks_dir)`` (mask ``<masks_dir>/<patch_id>.tif``) and a
+    last row, scene ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch
+    scores)."""
     rows = []
-    for manifest, masks_dir in zip(manifests, masks_dirs, strict=True):
+    for manifest, masks_dir in scenes:
         for patch in manifest.itertuples():
             scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", patch.label, farmland_classes)
             rows.append({"scene": patch.scene, "patch_id": patch.patch_id, **scores})
