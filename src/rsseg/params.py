@@ -16,6 +16,7 @@ class FromConfig:
     """Mixin of a parameter dataclass: :meth:`from_config` builds it from its config section ``section``."""
 
     section: ClassVar[str]
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]  # every subclass is a dataclass
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> Self:

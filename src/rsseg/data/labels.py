@@ -10,17 +10,22 @@ Class ``i`` of the list becomes index ``i``; any other colour or value (unlabell
 compression colours) becomes :data:`rsseg.IGNORE_LABEL`.
 """
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import IGNORE_LABEL
 from ..errors import InputError
+from ..files import StrPath
 
 
-def class_names(encoding):
+def class_names(encoding: Mapping[str, Any]) -> list[str]:
     return [c["name"] for c in encoding["classes"]]
 
 
-def class_indices(encoding, names):
+def class_indices(encoding: Mapping[str, Any], names: Sequence[str]) -> list[int]:
     """Indices of the named classes, e.g. the dataset's farmland classes."""
     known = class_names(encoding)
     missing = [n for n in names if n not in known]
@@ -29,20 +34,21 @@ def class_indices(encoding, names):
     return [known.index(n) for n in names]
 
 
-def pack_rgb(rgb):
+def pack_rgb(rgb: ArrayLike) -> np.ndarray:
     """One uint32 ``0xRRGGBB`` per colour of RGB values ``(3, ...)``: a colour is then compared, counted or
     found unique as one number instead of three."""
-    rgb = np.asarray(rgb).astype(np.uint32)
-    return (rgb[0] << 16) | (rgb[1] << 8) | rgb[2]
+    channels = np.asarray(rgb).astype(np.uint32)
+    packed: np.ndarray = (channels[0] << 16) | (channels[1] << 8) | channels[2]
+    return packed
 
 
-def unpack_rgb(packed):
+def unpack_rgb(packed: int | np.integer) -> tuple[int, int, int]:
     """The ``(red, green, blue)`` of a colour packed by :func:`pack_rgb`."""
     packed = int(packed)
     return packed >> 16, packed >> 8 & 255, packed & 255
 
 
-def decode_labels(raw, encoding, path="<labels>"):
+def decode_labels(raw: np.ndarray, encoding: Mapping[str, Any], path: StrPath = "<labels>") -> np.ndarray:
     """Turn a raw label array (``(bands, rows, cols)``) into a uint8 class-index map."""
     raw = np.asarray(raw)
     out = np.full(raw.shape[1:], IGNORE_LABEL, dtype=np.uint8)
@@ -64,7 +70,8 @@ def decode_labels(raw, encoding, path="<labels>"):
     return out
 
 
-def majority_classes(segments, truth, n_classes, valid=None):
+def majority_classes(segments: np.ndarray, truth: np.ndarray, n_classes: int, valid: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
     """The ground-truth class each segment overlaps most.
 
     Counts labelled pixels (truth in ``0..n_classes-1``, ``valid`` where given) per (segment, class).

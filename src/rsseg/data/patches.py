@@ -7,10 +7,10 @@ each patch with its upscaled image and SAM labels once those rules have written 
 
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -45,15 +45,16 @@ READ_COLUMNS = ["scene", "patch_id", "image", "label"]
 """The columns :func:`read_manifest` requires: those every reader of a manifest uses."""
 
 
-def scene_rng(seed, scene):
+def scene_rng(seed: int, scene: str) -> np.random.Generator:
     """Random generator fixed by the seed and the scene name (crc32: stable across runs, unlike ``hash``)."""
     return np.random.default_rng([seed, zlib.crc32(scene.encode("utf-8"))])
 
 
-def _draw_windows(valid, size, count, min_valid_fraction, rng, image_path):
+def _draw_windows(valid: np.ndarray, size: int, count: int, min_valid_fraction: float, rng: np.random.Generator,
+                  image_path: StrPath) -> dict[tuple[int, int], float]:
     """Distinct window origins ``(row, col)`` -> valid fraction, in drawing order."""
     height, width = valid.shape
-    chosen = {}
+    chosen: dict[tuple[int, int], float] = {}
     attempts = count * MAX_ATTEMPTS_PER_PATCH
     for _ in range(attempts):
         if len(chosen) == count:
@@ -71,7 +72,7 @@ def _draw_windows(valid, size, count, min_valid_fraction, rng, image_path):
     return chosen
 
 
-def _patch_profile(profile, window):
+def _patch_profile(profile: Mapping[str, Any], window: Window) -> dict[str, Any]:
     """Profile of a small untiled GeoTIFF holding ``window`` of a raster with ``profile``."""
     return dict(driver="GTiff", width=int(window.width), height=int(window.height), crs=profile.get("crs"),
                 transform=window_transform(window, profile["transform"]), nodata=profile.get("nodata"),
@@ -143,7 +144,7 @@ class SegmentedPatch(NamedTuple):
     image: np.ndarray      # upscaled uint8 RGB (H, W, 3)
     labels: np.ndarray     # int32 instance labels on the patch grid (h, w)
     label_path: str        # the patch's class raster (manifest column ``label``)
-    profile: dict          # profile of the SAM labels raster
+    profile: dict[str, Any]  # profile of the SAM labels raster
 
 
 def iter_segmented_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels_dir: StrPath
@@ -158,7 +159,7 @@ def iter_segmented_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels
         with open_raster(up_path) as src:
             factor = src.height // labels.shape[0]
         image = read_upscaled_rgb(up_path, labels.shape, max(factor, 1))
-        yield SegmentedPatch(patch.scene, patch.patch_id, image, labels, patch.label, profile)
+        yield SegmentedPatch(str(patch.scene), str(patch.patch_id), image, labels, str(patch.label), profile)
 
 
 def iter_scene_patches(manifests: Sequence[StrPath], upscaled_dirs: Sequence[StrPath],

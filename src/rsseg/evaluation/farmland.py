@@ -15,7 +15,7 @@ FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp
 TOTAL_ID = "total"
 
 
-def patch_scores(mask_path, label_path, farmland_classes):
+def patch_scores(mask_path: StrPath, label_path: StrPath, farmland_classes: Sequence[int]) -> dict[str, float]:
     """Scores of one predicted mask (1 = cultivated) against a class raster; unlabelled pixels are not scored."""
     truth = read_labels(label_path)
     predicted = read_labels(mask_path, shape=truth.shape)
@@ -31,7 +31,7 @@ def farmland_table(scenes: Sequence[tuple[pd.DataFrame, StrPath]], *, farmland_c
     rows = []
     for manifest, masks_dir in scenes:
         for patch in manifest.itertuples():
-            scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", patch.label, farmland_classes)
+            scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", str(patch.label), farmland_classes)
             rows.append({"scene": patch.scene, "patch_id": patch.patch_id, **scores})
     table = pd.DataFrame(rows, columns=FARMLAND_COLUMNS)
     tp, fp, fn = (int(table[c].sum()) for c in ("tp", "fp", "fn"))

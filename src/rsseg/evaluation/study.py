@@ -1,6 +1,7 @@
 """The study across datasets: its tables, ours beside the papers' figures (the page: :mod:`rsseg.report.study_page`)."""
 
 from collections.abc import Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -11,7 +12,7 @@ STUDY_COLUMNS = ["dataset", "method", "ami_mean", "ami_std", "n_scenes", "publis
 STUDY_FARMLAND_COLUMNS = ["dataset", "iou", "precision", "recall", "n_patches", "n_pixels"]
 
 
-def study_ami_table(ami_tables: Mapping[str, pd.DataFrame], *, published: Mapping[str, Mapping | None],
+def study_ami_table(ami_tables: Mapping[str, pd.DataFrame], *, published: Mapping[str, Mapping[str, Any] | None],
                     missing: Mapping[str, str]) -> pd.DataFrame:
     """One row per dataset and method: mean and standard deviation of the AMI over the scenes, their number,
     and the published AMI where ``published[dataset]`` (``{"ami": {method: value}, "source": ...}``) has one.

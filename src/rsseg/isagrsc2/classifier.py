@@ -7,13 +7,15 @@ with joblib and applied to every patch to write the farmland masks.
 """
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import joblib
 import numpy as np
 import pandas as pd
 import torch
+from numpy.typing import ArrayLike
 from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.metrics import log_loss
@@ -34,6 +36,17 @@ from .segment_features import (FEATURE_SETS, SegmentModels, load_resnet50, paint
 from .weights import load_clip
 
 log = logging.getLogger(__name__)
+
+
+class SegmentClassifier(Protocol):
+    """The trained head as scikit-learn gives it (a pipeline, or a constant predictor for a single class)."""
+
+    classes_: np.ndarray
+
+    def predict(self, features: np.ndarray) -> np.ndarray: ...
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray: ...
+
 
 LABEL_SOURCES = ("clip_zero_shot", "dataset")
 CURVE_COLUMNS = ["epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy"]
@@ -61,7 +74,7 @@ class ClassifierParams(FromConfig):
 
     section = "classifier"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         # the config gives lists; tuples keep the frozen parameters hashable
         for key in ("positive_prompts", "negative_prompts"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
@@ -72,12 +85,14 @@ class ClassifierParams(FromConfig):
         if not 0.5 <= self.confidence <= 1:
             raise ValueError(f"classifier.confidence must be in [0.5, 1], got {self.confidence}")
 
-    def needs_clip(self, zero_shot):
+    def needs_clip(self, zero_shot: bool) -> bool:
         """Whether CLIP must be loaded: for its features, or for zero-shot pseudo-labels when ``zero_shot``."""
         return self.features == "clip" or (zero_shot and self.labels == "clip_zero_shot")
 
 
-def zero_shot_scores(model, tokenizer, embeddings, positive_prompts, negative_prompts, device):
+def zero_shot_scores(model: Any, tokenizer: Callable[[Sequence[str]], torch.Tensor], embeddings: np.ndarray,
+                     positive_prompts: Sequence[str], negative_prompts: Sequence[str], device: torch.device | str
+                     ) -> np.ndarray:
     """Probability of cultivated land per embedding: the softmax mass of the positive prompts.
 
     Similarities to all prompts are scaled by CLIP's learned logit scale before the softmax, as in
@@ -94,13 +109,14 @@ def zero_shot_scores(model, tokenizer, embeddings, positive_prompts, negative_pr
     return probs.cpu().numpy().astype(np.float32)
 
 
-def confident_pseudo_labels(scores, confidence):
+def confident_pseudo_labels(scores: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
     """Targets (1 = cultivated where score >= 0.5) and which segments are sure enough to train on."""
     targets = (scores >= 0.5).astype(np.int64)
     return targets, np.maximum(scores, 1 - scores) >= confidence
 
 
-def dataset_targets(labels, class_map, segment_ids, farmland_classes):
+def dataset_targets(labels: np.ndarray, class_map: np.ndarray, segment_ids: np.ndarray,
+                    farmland_classes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
     """Targets from a class raster on the labels' grid: 1 when the segment's majority class is farmland.
 
     ``segment_ids`` are segments of ``labels`` (0 is unsegmented). Pixels of :data:`IGNORE_LABEL` do not vote;
@@ -115,7 +131,7 @@ def train_segment_classifier(features: np.ndarray, targets: np.ndarray, *, sampl
                              seed: int = 0, epochs: int = ClassifierParams.epochs,
                              alpha: float = ClassifierParams.alpha,
                              validation_fraction: float = ClassifierParams.validation_fraction
-                             ) -> tuple[object, pd.DataFrame]:
+                             ) -> tuple[SegmentClassifier, pd.DataFrame]:
     """Fit a standardised logistic head by SGD, one pass per epoch; returns ``(head, curve)``.
 
     ``curve`` (columns :data:`CURVE_COLUMNS`) has the weighted log loss and accuracy per epoch on the
@@ -151,30 +167,32 @@ def train_segment_classifier(features: np.ndarray, targets: np.ndarray, *, sampl
     return make_pipeline(scaler, clf), pd.DataFrame(rows, columns=CURVE_COLUMNS)
 
 
-def _loss_and_accuracy(clf, features, targets, weights, rows):
+def _loss_and_accuracy(clf: SegmentClassifier, features: np.ndarray, targets: np.ndarray, weights: np.ndarray,
+                       rows: np.ndarray) -> tuple[float, float]:
     if rows.size == 0:
         return np.nan, np.nan
     proba = clf.predict_proba(features[rows])
     correct = (proba[:, 1] >= 0.5) == (targets[rows] == 1)
-    return (log_loss(targets[rows], proba, sample_weight=weights[rows], labels=[0, 1]),
+    return (float(log_loss(targets[rows], proba, sample_weight=weights[rows], labels=[0, 1])),
             float(np.average(correct, weights=weights[rows])))
 
 
-def save_head(head, path):
+def save_head(head: SegmentClassifier, path: StrPath) -> None:
     with atomic_path(path) as tmp:
         joblib.dump(head, tmp)
 
 
-def load_head(path):
+def load_head(path: StrPath) -> SegmentClassifier:
     try:
-        return joblib.load(path)
+        head: SegmentClassifier = joblib.load(path)
     except FileNotFoundError:
         raise InputError(path, "does not exist") from None
     except (EOFError, ValueError, KeyError, ImportError, OSError) as err:
         raise InputError(path, f"is not a saved segment classifier ({err})") from None
+    return head
 
 
-def farmland_probability(head, features):
+def farmland_probability(head: SegmentClassifier, features: np.ndarray) -> np.ndarray:
     """Probability of class 1 (cultivated land) per row of ``features``."""
     classes = list(head.classes_)
     if 1 not in classes:
@@ -182,12 +200,13 @@ def farmland_probability(head, features):
     return head.predict_proba(np.asarray(features, dtype=np.float32))[:, classes.index(1)].astype(np.float32)
 
 
-def predict_farmland(head, features):
+def predict_farmland(head: SegmentClassifier, features: np.ndarray) -> np.ndarray:
     """Bool per segment: is it cultivated land."""
-    return np.asarray(head.predict(np.asarray(features, dtype=np.float32))) == 1
+    cultivated: np.ndarray = np.asarray(head.predict(np.asarray(features, dtype=np.float32))) == 1
+    return cultivated
 
 
-def farmland_mask(labels, segment_ids, is_farmland):
+def farmland_mask(labels: np.ndarray, segment_ids: ArrayLike, is_farmland: ArrayLike) -> np.ndarray:
     """Bool map of cultivated land; unsegmented pixels (0) and segments not listed are not farmland."""
     return paint_segment_values(labels, segment_ids, np.asarray(is_farmland, dtype=bool), False, bool)
 
@@ -201,7 +220,8 @@ def load_segment_models(params: ClassifierParams, clip_checkpoint: StrPath, clip
     return SegmentModels(device=device, clip=clip, resnet=resnet)
 
 
-def describe_patch(patch: SegmentedPatch, params: ClassifierParams, models: SegmentModels):
+def describe_patch(patch: SegmentedPatch, params: ClassifierParams, models: SegmentModels
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """:func:`rsseg.isagrsc2.segment_features.patch_features` with the configured feature set and batch size."""
     return patch_features(patch, models, features=params.features, batch_size=params.batch_size,
                           hue_bins=params.hue_bins)
@@ -218,7 +238,7 @@ def segment_table(patches: Iterable[SegmentedPatch], params: ClassifierParams, m
     for patch in patches:
         ids, features, embeddings = describe_patch(patch, params, models)
         scores = np.full(ids.size, np.nan, dtype=np.float32)
-        if embeddings is not None:
+        if embeddings is not None and models.clip is not None:
             model, _, tokenizer = models.clip
             scores = zero_shot_scores(model, tokenizer, embeddings, params.positive_prompts,
                                       params.negative_prompts, models.device)
@@ -238,7 +258,8 @@ def segment_table(patches: Iterable[SegmentedPatch], params: ClassifierParams, m
 
 
 def train_on_patches(patches: Iterable[SegmentedPatch], params: ClassifierParams, models: SegmentModels, *,
-                     farmland_classes: Sequence[int], seed: int) -> tuple[object, pd.DataFrame, pd.DataFrame]:
+                     farmland_classes: Sequence[int], seed: int
+                     ) -> tuple[SegmentClassifier, pd.DataFrame, pd.DataFrame]:
     """Train the head on the usable segments of ``patches`` (class-balanced weights).
 
     Returns ``(head, curve, table)``; ``table`` is :func:`segment_table`'s plus the head's
@@ -257,7 +278,8 @@ def train_on_patches(patches: Iterable[SegmentedPatch], params: ClassifierParams
     return head, curve, table
 
 
-def write_farmland_masks(patches: Iterable[SegmentedPatch], head, params: ClassifierParams, models: SegmentModels,
+def write_farmland_masks(patches: Iterable[SegmentedPatch], head: SegmentClassifier, params: ClassifierParams,
+                         models: SegmentModels,
                          out_dir: StrPath) -> None:
     """Write ``out_dir/<patch_id>.tif``: uint8 1 = cultivated land, 0 = not or unsegmented, on the patch grid.
 

@@ -30,7 +30,7 @@ def segment_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels_dir: S
     rows = []
     with atomic_directory(labels_dir) as tmp:
         for patch in manifest.itertuples():
-            with open_raster(patch.image) as src:
+            with open_raster(str(patch.image)) as src:
                 profile, patch_shape = src.profile, src.shape
             image = read_upscaled_rgb(Path(upscaled_dir) / f"{patch.patch_id}.tif", patch_shape, REALESRGAN_SCALE)
             log.info("%s: segmenting %dx%d px", patch.patch_id, *image.shape[:2])

@@ -26,12 +26,12 @@ class SuperpixelParams(FromConfig):
     section = "superpixels"
 
 
-def segment_tile(tile, scale, sigma, min_size):
+def segment_tile(tile: np.ndarray, scale: float, sigma: float, min_size: int) -> np.ndarray:
     """skimage's Felzenszwalb of one ``(h, w, bands)`` tile, int32 labels from 0."""
     with warnings.catch_warnings():
         # skimage doubts inputs with other than 3 channels; ours are bands chosen on purpose.
         warnings.filterwarnings("ignore", "Got image with third dimension", RuntimeWarning)
-        segments = felzenszwalb(tile, scale=scale, sigma=sigma, min_size=min_size, channel_axis=-1)
+        segments: np.ndarray = felzenszwalb(tile, scale=scale, sigma=sigma, min_size=min_size, channel_axis=-1)
     return segments.astype(np.int32, copy=False)
 
 
@@ -62,7 +62,7 @@ def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: flo
     labels = np.empty((height, width), dtype=np.int32)
     offset = 0
 
-    def place(corner, segments):
+    def place(corner: tuple[int, int], segments: np.ndarray) -> None:
         nonlocal offset
         row, col = corner
         labels[row:row + size, col:col + size] = segments + offset

@@ -15,15 +15,16 @@ from ..files import StrPath, atomic_path
 def paper_style(table: pd.DataFrame) -> pd.DataFrame:
     """The study table as the papers print theirs: a row per dataset, a column per method, cells
     ``mean ± sd (n)``, and the published figure in brackets where there is one."""
-    cells = {}
-    for row in table.itertuples():
-        if row.status != "ok":
-            cells[row.dataset] = {"note": row.status}
+    cells: dict[str, dict[str, str]] = {}
+    for row in table.to_dict("records"):
+        if row["status"] != "ok":
+            cells[row["dataset"]] = {"note": row["status"]}
             continue
-        cell = f"{row.ami_mean:.3f}" + ("" if np.isnan(row.ami_std) else f" ± {row.ami_std:.3f}") + f" ({row.n_scenes})"
-        if not pd.isna(row.published_ami):
-            cell += f" [paper {row.published_ami:.4f}]"
-        cells.setdefault(row.dataset, {})[row.method] = cell
+        cell = f"{row['ami_mean']:.3f}" + ("" if np.isnan(row["ami_std"]) else f" ± {row['ami_std']:.3f}")
+        cell += f" ({row['n_scenes']})"
+        if not pd.isna(row["published_ami"]):
+            cell += f" [paper {row['published_ami']:.4f}]"
+        cells.setdefault(row["dataset"], {})[row["method"]] = cell
     return pd.DataFrame.from_dict(cells, orient="index").fillna("")
 
 
@@ -46,7 +47,8 @@ def write_study_report(path: StrPath, *, ami: pd.DataFrame, farmland: pd.DataFra
              paper_style(ami).to_html(escape=True)]
     if farmland is not None and len(farmland):
         parts += ["<h2>Cultivated land (ISAgrSC2 chain)</h2><p>IoU, precision and recall over all sampled patches "
-                  "pooled (results/study_farmland_iou.csv).</p>", farmland.to_html(index=False, float_format="%.4f")]
+                  "pooled (results/study_farmland_iou.csv).</p>",
+                  farmland.to_html(index=False, float_format="{:.4f}".format)]
     if figures:
         parts.append("<h2>Figures</h2>")
         parts += [_image_tag(png, caption) for caption, png in figures]
