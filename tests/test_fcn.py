@@ -147,13 +147,17 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
         segment_scene(image, valid, superpixels, params, device="cpu", seed=5, in_place=True)
 
 
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"))
+
+
+@pytest.mark.parametrize("device", ["cpu", CUDA])
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_both_precisions_train_and_predict_on_cpu(precision):
-    # batches of two windows: the path a GPU run with a larger batch_size takes
+def test_both_precisions_train_and_predict(precision, device):
+    # batches of two windows: the path a GPU run with a larger batch_size takes, on the CPU too
     image, valid, superpixels, classes = tiny_scene()
     params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
                        precision=precision, batch_size=2)
-    assert_trained_well(image, valid, superpixels, classes, params, "cpu")
+    assert_trained_well(image, valid, superpixels, classes, params, device)
 
 
 @pytest.mark.parametrize(("avx512_bf16", "amx", "expected"), [
@@ -176,12 +180,3 @@ def test_segment_scene_records_the_dtype_it_ran_in():
     params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16")
     _, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=0)
     assert info["dtype"] == "bfloat16"
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_training_and_inference_on_cuda(precision):
-    image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
-                       precision=precision, batch_size=2)
-    assert_trained_well(image, valid, superpixels, classes, params, "cuda")
