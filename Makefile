@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo test style lint clean
+.PHONY: setup demo test style typecheck lint clean
 
 setup: $(VENV)/.installed
 
@@ -19,13 +19,16 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 demo: setup
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/snakemake --cores $(CORES)
 
-# The style checks first: a formatting or unused-import slip fails in seconds, not after the suite.
-test: style
+# The style and type checks first: a formatting slip or a type error fails in a minute, not after the suite.
+test: style typecheck
 	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python -m pytest -q -rs --durations=15
 
 style: setup
 	$(BIN)/ruff check .
 	$(BIN)/snakefmt --check .
+
+typecheck: setup
+	$(BIN)/mypy
 
 lint: style
 	$(BIN)/snakemake --lint

@@ -82,25 +82,18 @@ def test_sample_holds_distinct_valid_pixels_only(small_strips):
     assert sorted(everything[:, 0]) == sorted(index[valid])
 
 
-def test_isodata_splits_two_initial_clusters_into_four_blobs(small_strips):
-    image, truth = blob_image(FOUR_BLOBS)
-    valid = np.ones(truth.shape, dtype=bool)
-    params = IsodataParams(desired_clusters=4, initial_clusters=2, max_iterations=10, min_cluster_size=0.01,
-                           max_std=0.3, min_distance=0.3, sample_size=1000)
-    labels = isodata_segment(image, valid, params)
-    assert len(np.unique(labels)) == 4
-    assert ami(labels, truth) == pytest.approx(1.0)
-
-
-def test_isodata_merges_nearly_identical_blobs():
-    image, truth = blob_image([[0, 0, 0], [0.05, 0, 0], [10, 10, 10]])
-    far_blob = (truth == 2).astype(np.uint8)
-    valid = np.ones(truth.shape, dtype=bool)
-    params = IsodataParams(desired_clusters=2, initial_clusters=6, max_iterations=10, min_cluster_size=0.0,
-                           max_std=0.3, min_distance=0.3, sample_size=1000)
-    labels = isodata_segment(image, valid, params)
-    assert len(np.unique(labels)) == 2
-    assert ami(labels, far_blob) == pytest.approx(1.0)
+@pytest.mark.parametrize("centres, initial_clusters, min_cluster_size, groups", [
+    (FOUR_BLOBS, 2, 0.01, [0, 1, 2, 3]),                       # two initial clusters split into the four blobs
+    ([[0, 0, 0], [0.05, 0, 0], [10, 10, 10]], 6, 0.0, [0, 0, 1]),  # six merge into the two distinct blobs
+], ids=["splits", "merges"])
+def test_isodata_splits_and_merges_to_the_distinct_blobs(small_strips, centres, initial_clusters, min_cluster_size,
+                                                         groups):
+    image, truth = blob_image(centres)
+    params = IsodataParams(desired_clusters=max(groups) + 1, initial_clusters=initial_clusters, max_iterations=10,
+                           min_cluster_size=min_cluster_size, max_std=0.3, min_distance=0.3, sample_size=1000)
+    labels = isodata_segment(image, np.ones(truth.shape, dtype=bool), params)
+    assert len(np.unique(labels)) == max(groups) + 1
+    assert ami(labels, np.array(groups)[truth]) == pytest.approx(1.0)
 
 
 def test_isodata_fit_counts_splits_and_merges():

@@ -6,7 +6,7 @@ import pytest
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.isagrsc2.classifier import (ClassifierConfig, confident_pseudo_labels, dataset_targets, farmland_mask,
+from rsseg.isagrsc2.classifier import (ClassifierParams, confident_pseudo_labels, dataset_targets, farmland_mask,
                                        load_head, save_head, train_segment_classifier, zero_shot_scores)
 from rsseg.errors import InputError
 from rsseg.evaluation.farmland import FARMLAND_COLUMNS, farmland_table
@@ -117,17 +117,17 @@ def test_saved_head_round_trips_and_garbage_is_an_input_error(tmp_path):
         load_head(tmp_path / "gone.joblib")
 
 
-def test_classifier_config_rejects_unknown_keys_and_says_when_clip_is_needed():
-    config = ClassifierConfig.from_config({"positive_prompts": ["fields"], "labels": "dataset"})
+def test_classifier_params_reject_unknown_keys_and_say_when_clip_is_needed():
+    config = ClassifierParams.from_config({"positive_prompts": ["fields"], "labels": "dataset"})
     assert config.positive_prompts == ("fields",)
     assert config.needs_clip(zero_shot=False)                        # CLIP features
-    resnet = ClassifierConfig(features="resnet50_hue")
+    resnet = ClassifierParams(features="resnet50_hue")
     assert resnet.needs_clip(zero_shot=True) and not resnet.needs_clip(zero_shot=False)
-    assert not ClassifierConfig(features="resnet50_hue", labels="dataset").needs_clip(zero_shot=True)
+    assert not ClassifierParams(features="resnet50_hue", labels="dataset").needs_clip(zero_shot=True)
     with pytest.raises(ValueError, match=r"unknown classifier parameter\(s\) \['prompts'\]"):
-        ClassifierConfig.from_config({"prompts": ["x"]})
+        ClassifierParams.from_config({"prompts": ["x"]})
     with pytest.raises(ValueError, match="classifier.confidence"):
-        ClassifierConfig(confidence=0.3)
+        ClassifierParams(confidence=0.3)
 
 
 def test_farmland_mask_and_semantic_map_paint_segments():
@@ -167,7 +167,7 @@ def test_farmland_table_per_patch_and_pooled(tmp_path):
         write_labels(tmp_path / f"{name}_labels.tif", np.array(truth[name], dtype=np.uint8), profile)
         write_labels(tmp_path / "masks" / f"{name}.tif", np.array(predicted[name], dtype=np.uint8), profile)
         rows.append(dict(scene="s", patch_id=name, image="", label=str(tmp_path / f"{name}_labels.tif")))
-    table = farmland_table([pd.DataFrame(rows)], [tmp_path / "masks"], farmland_classes=[1, 3])
+    table = farmland_table([(pd.DataFrame(rows), tmp_path / "masks")], farmland_classes=[1, 3])
     assert list(table.columns) == FARMLAND_COLUMNS
     a, b, total = (table.iloc[i] for i in range(3))
     # a: tp 2, fp 1 (the 255 column is not scored), fn 1

@@ -9,7 +9,7 @@ from conftest import GID5_COLOURS, REPO, rewrite, write_gid_like
 from rsseg import IGNORE_LABEL
 from rsseg.data.datasets import prepare_scene
 from rsseg.errors import InputError
-from rsseg.data.labels import class_indices, decode_labels
+from rsseg.data.labels import class_indices, decode_labels, pack_rgb, unpack_rgb
 from rsseg.data.sources import link_folder, unpack
 
 GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
@@ -18,6 +18,13 @@ GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"][
 def test_colour_labels_decode_to_class_order_and_unknown_colours_are_ignored():
     raw = np.array(GID5_COLOURS + [(0, 0, 0), (1, 2, 3)], dtype=np.uint8).T[:, None, :]
     assert decode_labels(raw, GID["labels"])[0].tolist() == [0, 1, 2, 3, 4, IGNORE_LABEL, IGNORE_LABEL]
+
+
+def test_a_packed_colour_is_one_number_and_unpacks_to_its_rgb():
+    rgb = np.array([[255, 0, 7], [0, 255, 8], [0, 0, 9]], dtype=np.uint8)  # three colours, one per column
+    packed = pack_rgb(rgb)
+    assert packed.tolist() == [0xFF0000, 0x00FF00, 0x070809] and pack_rgb([7, 8, 9]) == packed[2]
+    assert [unpack_rgb(colour) for colour in packed] == [(255, 0, 0), (0, 255, 0), (7, 8, 9)]
 
 
 def test_index_labels_decode_by_value():

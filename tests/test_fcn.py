@@ -87,7 +87,7 @@ def assert_trained_well(image, valid, superpixels, classes, params, device, sett
 
 def test_training_finds_classes_that_are_uniform_within_superpixels():
     image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, precision="float32")
     labels = assert_trained_well(image, valid, superpixels, classes, params, "cpu")
     # the share of pixels agreeing with their superpixel's majority label
     agreeing = sum(np.bincount(labels[valid & (superpixels == s)]).max()
@@ -106,7 +106,7 @@ def test_training_without_valid_pixels_is_an_error():
 
 def test_strip_wise_inference_equals_summing_softmax_over_the_whole_scene():
     image, valid, _, _ = tiny_scene()
-    params = FCNParams(n_classes=5, width=4, window=32, stride=20, min_region=1)
+    params = FCNParams(n_classes=5, width=4, window=32, stride=20, min_region=1, precision="float32")
     torch.manual_seed(0)
     model = SuperpixelFCN(4, params.n_classes, params.width).eval()
     total = torch.zeros(params.n_classes, *valid.shape)
@@ -137,7 +137,7 @@ def test_segment_scene_reports_losses_and_timings():
     image, classes = synthetic_scene(64, 64, seed=1)
     valid = (image != 0).any(axis=0)
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=2, precision="float32")
     labels, info = segment_scene(image.astype(np.float32), valid, superpixels, params, device="cpu", seed=3)
     assert labels.shape == (64, 64)
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
@@ -148,7 +148,7 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
     image, _ = synthetic_scene(64, 64, seed=2)
     valid = (image != 0).any(axis=0)
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1)
+    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=1, precision="float32")
     raw = image.astype(np.float32)
     copied, copied_info = segment_scene(raw, valid, superpixels, params, device="cpu", seed=5)
     assert np.array_equal(raw, image.astype(np.float32))  # the default leaves the input alone
@@ -160,14 +160,16 @@ def test_in_place_standardisation_gives_the_same_result_without_a_copy():
 
 
 SETTINGS = [ComputeSetting(precision, layout) for precision in compute.PRECISIONS for layout in compute.LAYOUTS]
+CUDA = pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU"))
 
 
+@pytest.mark.parametrize("device", ["cpu", CUDA])
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: s.name)
-def test_every_setting_trains_and_predicts_on_cpu(setting):
-    # batches of two windows: the path a GPU run with a larger batch_size takes
+def test_every_setting_trains_and_predicts(setting, device):
+    # batches of two windows: the path a GPU run with a larger batch_size takes, on the CPU too
     image, valid, superpixels, classes = tiny_scene()
     params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1, batch_size=2)
-    assert_trained_well(image, valid, superpixels, classes, params, "cpu", setting)
+    assert_trained_well(image, valid, superpixels, classes, params, device, setting)
 
 
 @pytest.mark.parametrize(("capability", "avx512_bf16", "amx", "native"), [
@@ -250,11 +252,3 @@ def test_bfloat16_asked_for_where_it_is_emulated_warns_with_the_measured_factor(
     assert f"a training step takes {factor:.0f}x as long as in float32 here" in warnings[0]
     assert "set superpixel_fcn.precision to auto or float32" in warnings[0]
 
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
-def test_training_and_inference_on_cuda(precision):
-    image, valid, superpixels, classes = tiny_scene()
-    params = FCNParams(n_classes=8, width=8, window=48, stride=40, epochs=8, lr=0.01, min_region=1,
-                       precision=precision, batch_size=2)
-    assert_trained_well(image, valid, superpixels, classes, params, "cuda")

@@ -5,7 +5,7 @@ from affine import Affine
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.data.patches import MANIFEST_COLUMNS, sample_patches
+from rsseg.data.patches import MANIFEST_COLUMNS, PatchParams, sample_patches
 from rsseg.data.raster import write_labels, write_raster
 
 HEIGHT, WIDTH = 60, 80
@@ -26,8 +26,8 @@ def scene(tmp_path):
 
 
 def sample(scene, out_dir, seed=0, count=5, size=16, min_valid_fraction=0.9, name="s1"):
-    return sample_patches(scene[0], scene[1], out_dir, scene=name, size=size, count=count,
-                          min_valid_fraction=min_valid_fraction, seed=seed)
+    params = PatchParams(size=size, n_patches=count, min_valid_fraction=min_valid_fraction)
+    return sample_patches(scene[0], scene[1], out_dir, scene=name, params=params, seed=seed)
 
 
 def test_same_seed_same_patches_other_seed_or_scene_other_patches(scene, tmp_path):

@@ -4,7 +4,7 @@ import rasterio
 from rasterio.transform import from_origin
 
 from rsseg.errors import InputError
-from rsseg.data.raster import read_labels, read_scene, write_labels, write_raster
+from rsseg.data.raster import read_labels, read_scene, valid_mask, write_labels, write_raster
 
 
 def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):
@@ -36,3 +36,12 @@ def test_write_labels_picks_int32_for_large_ids(tmp_path):
     write_labels(tmp_path / "big.tif", np.array([[0, 70000]]), profile, nodata=-1)
     with rasterio.open(tmp_path / "big.tif") as src:
         assert src.dtypes[0] == "int32" and src.read(1).tolist() == [[0, 70000]] and src.nodata == -1
+
+
+def test_valid_mask_takes_bands_one_at_a_time_and_every_pixel_without_nodata():
+    bands = np.array([[[0, 0, 3]], [[0, 2, 0]]])
+    assert valid_mask(bands, 0).tolist() == [[False, True, True]]
+    assert valid_mask((band for band in bands), 0).tolist() == [[False, True, True]]
+    assert valid_mask(iter(bands), None).all()
+    with pytest.raises(ValueError, match="at least one band"):
+        valid_mask([], 0)

@@ -1,17 +1,22 @@
 """Figures of the report (rsseg.report.figures) and `snakemake --report` on the tiny end-to-end run."""
 
+import re
+import shutil
+
 import matplotlib.image
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from rasterio.transform import from_origin
 
-from conftest import GID5_COLOURS, synthetic_scene
+from conftest import GID5_COLOURS, TEST_DATA, TEST_DIR, Workflow, synthetic_scene
 from rsseg import IGNORE_LABEL
 from rsseg.evaluation.farmland import FARMLAND_COLUMNS
-from rsseg.report.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
-                           majority_classes, scene_figure, segment_boundaries, segments_as_classes)
+from rsseg.data.labels import majority_classes
 from rsseg.data.raster import write_labels, write_raster
+from rsseg.report.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
+                                  scene_figure, segment_boundaries, segments_as_classes)
 
 GID5 = {"type": "colour", "classes": [{"name": n, "colour": list(c)} for n, c in
                                       zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS)]}
@@ -170,18 +175,19 @@ def test_ami_chart_and_farmland_chart_are_written(tmp_path):
         farmland_chart(tmp_path / "bad.png", pd.DataFrame({"iou": [0.5]}))
 
 
-FIGURES = ["ami.png", "scene_a.png", "scene_b.png",
-           *[f"{scene}_{method}.png" for scene in ("scene_a", "scene_b")
+FIGURES = ["charts/ami.png", "figures/scene_a.png", "figures/scene_b.png",
+           *[f"figures/{method}/{scene}.png" for scene in ("scene_a", "scene_b")
              for method in ("superpixel_fcn", "kmeans", "isodata")]]
+"""The report's figures of the tiny run, under results/tiny/."""
 
 
 @pytest.mark.e2e
 def test_report_of_the_tiny_run_holds_tables_figures_and_captions(tiny_default_run):
     work = tiny_default_run.workdir
     for name in FIGURES:
-        assert read_png(work / "results/tiny/figures" / name)[1][1] > 300, name
+        assert read_png(work / "results/tiny" / name)[1][1] > 300, name
     stored, html = tiny_default_run.report()
-    assert stored == sorted([*FIGURES, "tiny_ami.csv", "tiny_summary.csv"])
+    assert stored == sorted([*(name.rsplit("/", 1)[-1] for name in FIGURES), "tiny_ami.csv", "tiny_summary.csv"])
     # captions rendered with the job's wildcards and config, and the workflow description
     assert "Scene scene_b of dataset tiny" in html and "bands nir, red, green" in html
     assert "Quick-look of method isodata on scene scene_a" in html
@@ -195,3 +201,30 @@ def test_report_of_the_tiny_run_holds_tables_figures_and_captions(tiny_default_r
 
     again = tiny_default_run.run("--dry-run")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def planned_outputs(dry_run):
+    """``{output path: rule}`` of the jobs a dry run plans."""
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    output: (.*)$", dry_run, re.M)
+    return {path: rule for rule, outputs in jobs for path in outputs.split(", ")}
+
+
+@pytest.mark.e2e
+def test_a_scene_named_like_a_chart_or_a_quick_look_has_a_figure_of_its_own(tmp_path):
+    """Charts, scene figures and quick-looks lie in paths of their own: a scene named like a chart (``ami``) or
+    like a quick-look of another scene (``scene_kmeans``) is drawn by the scene figure's rule, with no ruleorder."""
+    source = tmp_path / "data" / "tiny"
+    for scene in ("ami", "scene_kmeans"):
+        for folder, suffix in (("image_NirRGB", ""), ("label_5classes", "_label")):
+            (source / folder).mkdir(parents=True, exist_ok=True)
+            shutil.copy(TEST_DATA / "tiny" / folder / f"scene_a{suffix}.tif", source / folder / f"{scene}{suffix}.tif")
+    workflow = Workflow(tmp_path / "work")
+    config = yaml.safe_load((TEST_DIR / "config" / "config.yaml").read_text())
+    config["datasets"]["tiny"]["source"] = str(source.parent)
+    workflow.write_config(config)
+    workflow.run("resources/datasets/tiny")  # scene names are known once the source is in place
+    wanted = {"results/tiny/figures/ami.png": "scene_figure", "results/tiny/charts/ami.png": "ami_chart",
+              "results/tiny/figures/scene_kmeans.png": "scene_figure",
+              "results/tiny/figures/kmeans/ami.png": "method_figure"}
+    plan = workflow.run("--dry-run", *wanted).stdout
+    assert {path: rule for path, rule in planned_outputs(plan).items() if path in wanted} == wanted

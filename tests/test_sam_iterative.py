@@ -240,7 +240,7 @@ def test_sam_params_reject_unknown_keys_and_bad_values():
     assert SamParams().generator_kwargs() == dict(points_per_side=32, pred_iou_thresh=0.88,
                                                   stability_score_thresh=0.95, points_per_batch=64,
                                                   crop_n_layers=0)
-    with pytest.raises(ValueError, match="unknown SAM parameter.*max_round"):
+    with pytest.raises(ValueError, match="unknown sam parameter.*max_round"):
         SamParams.from_config({"max_round": 2})
     with pytest.raises(ValueError, match="dedup_iou must be in"):
         SamParams(dedup_iou=1.5)

@@ -85,4 +85,4 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     main = pd.read_csv(results / "tiny_ami.csv")
     assert sensitivity["ami"].iloc[0] == pytest.approx(main.loc[main["method"] == "superpixel_fcn", "ami"].item(),
                                                         abs=1e-4)
-    assert (results / "tiny/figures/sensitivity.png").stat().st_size > 0
+    assert (results / "tiny/charts/sensitivity.png").stat().st_size > 0

@@ -7,7 +7,8 @@ import pytest
 
 from rsseg.report.figures import sensitivity_chart, study_chart
 from rsseg.evaluation.sensitivity import sensitivity_table, varied_parameter
-from rsseg.evaluation.study import paper_style, study_ami_table, study_farmland_table, write_study_report
+from rsseg.evaluation.study import study_ami_table, study_farmland_table
+from rsseg.report.study_page import paper_style, write_study_report
 
 
 def ami_table(rows):

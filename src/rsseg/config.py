@@ -71,7 +71,7 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
     return problems
 
 
-def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict]:
+def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict[str, str | None]]:
     """The archives of a dataset's config entry as ``{url, checksum, filename}``; empty for a local folder.
 
     ``source`` is one URL (with the entry's ``checksum``) or a list of ``{url, checksum[, filename]}``.
@@ -95,7 +95,7 @@ SENSITIVITY_PARAMETERS = {"scale": ("superpixels", "scale"), "epochs": ("superpi
 """The parameters of the parameter study and the settings that hold their published values."""
 
 
-def sensitivity_points(config: Mapping[str, Any]) -> list[dict]:
+def sensitivity_points(config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The points of the parameter study: the published setting first, then each value of ``sensitivity``
     varied alone around it (a value equal to the published one is that first point)."""
     centre = {name: config[section][key] for name, (section, key) in SENSITIVITY_PARAMETERS.items()}

@@ -1,10 +1,12 @@
 """The exception types a rule reports as one line: bad input files and unusable settings."""
 
+from .files import StrPath
+
 
 class InputError(ValueError):
     """A file the pipeline was given is unusable; the message names the file and the problem."""
 
-    def __init__(self, path, problem):
+    def __init__(self, path: StrPath, problem: str) -> None:
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
@@ -14,7 +16,7 @@ class ConfigError(ValueError):
     """A setting cannot work here (e.g. ``device: cuda`` on a machine without a GPU); the message names it."""
 
 
-def one_line(text, limit: int | None = None) -> str:
+def one_line(text: object, limit: int | None = None) -> str:
     """``text`` (an exception or a string) with its lines joined, cut to ``limit`` characters if given
     (for messages of other libraries, which may run to pages)."""
     joined = " ".join(line.strip() for line in str(text).splitlines() if line.strip())

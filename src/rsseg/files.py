@@ -12,9 +12,12 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-StrPath = str | os.PathLike
+if TYPE_CHECKING:  # pandas only for the annotation: the workflow's own process imports this module
+    import pandas as pd
+
+StrPath = str | os.PathLike[str]
 """A file system path as the entry points accept it."""
 
 
@@ -70,7 +73,7 @@ def read_json(path: StrPath) -> Any:
     return json.loads(Path(path).read_text())
 
 
-def write_csv(path: StrPath, frame, **to_csv) -> None:
+def write_csv(path: StrPath, frame: "pd.DataFrame", **to_csv: Any) -> None:
     """Write a pandas DataFrame as CSV without its index, atomically (tables, manifests)."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, **to_csv)

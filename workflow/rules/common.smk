@@ -126,13 +126,13 @@ def report_figures(wildcards):
     """Input function: the report's figures for every dataset of `run` (scene names follow the download)."""
     figures = []
     for dataset in config["run"]:
-        figures.append(f"results/{dataset}/figures/ami.png")
+        figures.append(f"results/{dataset}/charts/ami.png")
         if config["farmland_iou"]:
-            figures.append(f"results/{dataset}/figures/farmland_iou.png")
+            figures.append(f"results/{dataset}/charts/farmland_iou.png")
         names = scored_scenes(dataset)
         figures += expand("results/{dataset}/figures/{scene}.png", dataset=dataset, scene=names)
         figures += expand(
-            "results/{dataset}/figures/{scene}_{method}.png", dataset=dataset, scene=names, method=config["methods"]
+            "results/{dataset}/figures/{method}/{scene}.png", dataset=dataset, scene=names, method=config["methods"]
         )
     return figures
 
@@ -140,6 +140,16 @@ def report_figures(wildcards):
 def per_scene(pattern, scene_list=scored_scenes):
     """Input function: ``pattern`` expanded over the scenes of the job's dataset (by default those scored)."""
     return lambda wildcards: expand(pattern, dataset=wildcards.dataset, scene=scene_list(wildcards.dataset))
+
+
+def named_per_scene(**patterns):
+    """Input function: each ``name=pattern`` expanded over the scored scenes of the job's dataset, named
+    ``<name>/<scene>`` so that the script reads each scene's files by name (rsseg.scripting.named_inputs)."""
+    return lambda wildcards: {
+        f"{name}/{scene}": pattern.format(dataset=wildcards.dataset, scene=scene)
+        for scene in scored_scenes(wildcards.dataset)
+        for name, pattern in patterns.items()
+    }
 
 
 def raw_scene_files(wildcards):
@@ -195,11 +205,35 @@ def study_targets(wildcards):
             print(f"error: dataset {name}: {reason}", file=sys.stderr)
         print("(or set study.skip_missing: true to list these datasets as missing and go on)", file=sys.stderr)
         sys.exit(1)
-    targets = ["results/study_ami.csv", "results/study.html", "results/study/figures/ami.png"]
+    targets = ["results/study_ami.csv", "results/study.html", "results/study/charts/ami.png"]
     for name in present:
-        targets += [f"results/{name}_ami.csv", f"results/{name}_summary.csv", f"results/{name}/figures/ami.png"]
+        targets += [f"results/{name}_ami.csv", f"results/{name}_summary.csv", f"results/{name}/charts/ami.png"]
     for name in study_farmland_datasets():
-        targets += [f"results/{name}_farmland_iou.csv", f"results/{name}/figures/farmland_iou.png"]
+        targets += [f"results/{name}_farmland_iou.csv", f"results/{name}/charts/farmland_iou.png"]
     for name in config["study"]["sensitivity"]:
-        targets += [f"results/{name}_sensitivity.csv", f"results/{name}/figures/sensitivity.png"]
+        targets += [f"results/{name}_sensitivity.csv", f"results/{name}/charts/sensitivity.png"]
     return targets
+
+
+def study_tables(wildcards):
+    """Input function: the AMI table of every dataset of the study, named ``ami/<dataset>``, and its farmland IoU
+    table where there is one, ``farmland_iou/<dataset>``."""
+    return {
+        **{f"ami/{name}": f"results/{name}_ami.csv" for name in study_datasets()[0]},
+        **{f"farmland_iou/{name}": f"results/{name}_farmland_iou.csv" for name in study_farmland_datasets()},
+    }
+
+
+# The parameter study (sensitivity.smk, which defines SENSITIVITY)
+
+
+def sensitivity_scores(wildcards):
+    """Input function: the score files of every point of the parameter study, named ``scores/<point's pattern>``."""
+    return {
+        f"scores/{point}": expand(
+            f"results/{{dataset}}/sensitivity/{point}/scores/{{scene}}.json",
+            dataset=wildcards.dataset,
+            scene=scored_scenes(wildcards.dataset),
+        )
+        for point in SENSITIVITY.instance_patterns
+    }

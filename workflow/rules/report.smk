@@ -1,10 +1,6 @@
-# Figures of the report (`snakemake --report report.html`): quick-looks per scene and method, every
-# method of a scene side by side, and charts of the score tables. A quick-look `{scene}_{method}.png`
-# and the charts (AMI, farmland IoU, parameter study) also match `{scene}.png`, so they take precedence.
-ruleorder: method_figure > scene_figure
-ruleorder: ami_chart > scene_figure
-ruleorder: farmland_chart > scene_figure
-ruleorder: sensitivity_chart > scene_figure
+# Figures of the report (`snakemake --report report.html`): every method of a scene side by side
+# (figures/{scene}.png), a quick-look per method and scene (figures/{method}/{scene}.png), and the charts of
+# the score tables (charts/), each in a path of its own whatever a scene is named.
 
 
 rule scene_figure:
@@ -48,16 +44,16 @@ rule method_figure:
         scores=["results/{dataset}/scores/{method}/{scene}.json"],
     output:
         figure=report(
-            "results/{dataset}/figures/{scene}_{method}.png",
+            "results/{dataset}/figures/{method}/{scene}.png",
             caption="../report/method_figure.rst",
             category="Quick-looks",
             subcategory="{dataset}",
             labels={"scene": "{scene}", "method": "{method}"},
         ),
     log:
-        "logs/{dataset}/figures/{scene}_{method}.log",
+        "logs/{dataset}/figures/{method}/{scene}.log",
     benchmark:
-        "benchmarks/{dataset}/figures/{scene}_{method}.tsv"
+        "benchmarks/{dataset}/figures/{method}/{scene}.tsv"
     wildcard_constraints:
         method="|".join(config["methods"]),
     conda:
@@ -81,16 +77,16 @@ rule ami_chart:
         summary="results/{dataset}_summary.csv",
     output:
         figure=report(
-            "results/{dataset}/figures/ami.png",
+            "results/{dataset}/charts/ami.png",
             caption="../report/ami_chart.rst",
             category="Scores",
             subcategory="{dataset}",
             labels={"figure": "AMI per method"},
         ),
     log:
-        "logs/{dataset}/figures/ami.log",
+        "logs/{dataset}/charts/ami.log",
     benchmark:
-        "benchmarks/{dataset}/figures/ami.tsv"
+        "benchmarks/{dataset}/charts/ami.tsv"
     conda:
         "../../envs/report.yaml"
     threads: rule_threads("figures")
@@ -105,16 +101,16 @@ rule farmland_chart:
         scores="results/{dataset}_farmland_iou.csv",
     output:
         figure=report(
-            "results/{dataset}/figures/farmland_iou.png",
+            "results/{dataset}/charts/farmland_iou.png",
             caption="../report/farmland_chart.rst",
             category="Scores",
             subcategory="{dataset}",
             labels={"figure": "cultivated land IoU"},
         ),
     log:
-        "logs/{dataset}/figures/farmland_iou.log",
+        "logs/{dataset}/charts/farmland_iou.log",
     benchmark:
-        "benchmarks/{dataset}/figures/farmland_iou.tsv"
+        "benchmarks/{dataset}/charts/farmland_iou.tsv"
     conda:
         "../../envs/report.yaml"
     threads: rule_threads("figures")

@@ -118,8 +118,12 @@ rule sam_clip:
 
 rule farmland_iou_table:
     input:
-        manifests=per_scene("results/{dataset}/patches/{scene}/manifest.csv"),
-        masks=per_scene("results/{dataset}/farmland/{scene}"),
+        unpack(
+            named_per_scene(
+                manifest="results/{dataset}/patches/{scene}/manifest.csv",
+                masks="results/{dataset}/farmland/{scene}",
+            )
+        ),
     output:
         table=report(
             "results/{dataset}_farmland_iou.csv",

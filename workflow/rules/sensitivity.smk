@@ -59,12 +59,7 @@ use rule score_segmentation as sensitivity_score with:
 
 rule sensitivity_table:
     input:
-        # each point's scenes in turn, the published point first, in the order of params.points
-        scores=lambda w: [
-            f"results/{w.dataset}/sensitivity/{point}/scores/{scene}.json"
-            for point in SENSITIVITY.instance_patterns
-            for scene in scored_scenes(w.dataset)
-        ],
+        unpack(sensitivity_scores),
     output:
         table=report(
             "results/{dataset}_sensitivity.csv",
@@ -83,7 +78,8 @@ rule sensitivity_table:
     resources:
         **rule_resources("sensitivity_table"),
     params:
-        points=SENSITIVITY.dataframe.to_dict("records"),
+        # the points by their pattern, the published one first
+        points=dict(zip(SENSITIVITY.instance_patterns, SENSITIVITY.dataframe.to_dict("records"))),
     script:
         "../scripts/sensitivity_table.py"
 
@@ -93,16 +89,16 @@ rule sensitivity_chart:
         table="results/{dataset}_sensitivity.csv",
     output:
         figure=report(
-            "results/{dataset}/figures/sensitivity.png",
+            "results/{dataset}/charts/sensitivity.png",
             caption="../report/sensitivity_chart.rst",
             category="Parameter study",
             subcategory="{dataset}",
             labels={"figure": "AMI per parameter value"},
         ),
     log:
-        "logs/{dataset}/figures/sensitivity.log",
+        "logs/{dataset}/charts/sensitivity.log",
     benchmark:
-        "benchmarks/{dataset}/figures/sensitivity.tsv"
+        "benchmarks/{dataset}/charts/sensitivity.tsv"
     conda:
         "../../envs/report.yaml"
     threads: rule_threads("figures")

@@ -11,8 +11,7 @@ rule study:
 
 rule study_table:
     input:
-        tables=lambda w: [f"results/{name}_ami.csv" for name in study_datasets()[0]],
-        farmland=lambda w: [f"results/{name}_farmland_iou.csv" for name in study_farmland_datasets()],
+        unpack(study_tables),
     output:
         table=report(
             "results/study_ami.csv",
@@ -31,8 +30,6 @@ rule study_table:
     resources:
         **rule_resources("study_table"),
     params:
-        datasets=lambda w: study_datasets()[0],
-        farmland_datasets=lambda w: study_farmland_datasets(),
         missing=lambda w: study_datasets()[1] if config["study"]["skip_missing"] else {},
         published={name: cfg.get("published") for name, cfg in config["datasets"].items()},
     script:
@@ -44,7 +41,7 @@ rule study_chart:
         table="results/study_ami.csv",
     output:
         figure=report(
-            "results/study/figures/ami.png",
+            "results/study/charts/ami.png",
             caption="../report/study_chart.rst",
             category="Study",
             labels={"figure": "AMI per dataset and method"},
@@ -66,10 +63,10 @@ rule study_report:
     input:
         table="results/study_ami.csv",
         farmland="results/study_farmland_iou.csv",
-        chart="results/study/figures/ami.png",
-        figures=lambda w: [f"results/{name}/figures/ami.png" for name in study_datasets()[0]]
-        + [f"results/{name}/figures/farmland_iou.png" for name in study_farmland_datasets()]
-        + [f"results/{name}/figures/sensitivity.png" for name in config["study"]["sensitivity"]],
+        chart="results/study/charts/ami.png",
+        charts=lambda w: [f"results/{name}/charts/ami.png" for name in study_datasets()[0]]
+        + [f"results/{name}/charts/farmland_iou.png" for name in study_farmland_datasets()]
+        + [f"results/{name}/charts/sensitivity.png" for name in config["study"]["sensitivity"]],
     output:
         page="results/study.html",
     log:

@@ -3,7 +3,7 @@
 import time
 from dataclasses import asdict
 
-from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
+from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
 from rsseg.files import write_json
 from rsseg.evaluation.metrics import count_segments
 from rsseg.data.raster import read_scene, write_labels
@@ -15,7 +15,8 @@ def main(snakemake):
     seed = int(snakemake.params.seed)
     image, valid, profile = read_scene(snakemake.input.image)
     if method == "kmeans":
-        params = {"n_clusters": int(snakemake.params.n_clusters), **snakemake.params.kmeans}
+        kmeans = KMeansParams.from_config({"n_clusters": int(snakemake.params.n_clusters), **snakemake.params.kmeans})
+        params = asdict(kmeans)
         start = time.perf_counter()
         labels = kmeans_segment(image, valid, seed=seed, **params)
     elif method == "isodata":

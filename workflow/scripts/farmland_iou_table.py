@@ -4,12 +4,13 @@ from rsseg.evaluation.farmland import farmland_table
 from rsseg.files import write_csv
 from rsseg.data.labels import class_indices
 from rsseg.data.patches import read_manifest
-from rsseg.scripting import run_rule
+from rsseg.scripting import named_inputs, run_rule
 
 
 def main(snakemake):
     params, inputs = snakemake.params, snakemake.input
-    table = farmland_table([read_manifest(m) for m in inputs.manifests], inputs.masks,
+    manifests, masks = named_inputs(inputs, "manifest"), named_inputs(inputs, "masks")
+    table = farmland_table([(read_manifest(manifests[scene]), masks[scene]) for scene in manifests],
                            farmland_classes=class_indices(params.labels, params.farmland))
     write_csv(snakemake.output.table, table, float_format="%.4f")
 

@@ -7,7 +7,7 @@ from rsseg.methods.device import job_device, seed_everything
 from rsseg.files import read_json, write_json
 from rsseg.data.patches import iter_scene_patches, read_manifest
 from rsseg.data.raster import open_raster, write_labels
-from rsseg.isagrsc2.sam_clip import scene_semantic_map
+from rsseg.isagrsc2.sam_clip import SamClipParams, scene_semantic_map
 from rsseg.scripting import run_rule
 from rsseg.isagrsc2.weights import load_clip
 
@@ -24,7 +24,8 @@ def main(snakemake):
     start = time.perf_counter()
     patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
     labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
-                                            k=params.n_clusters, seed=params.seed, batch_size=params.batch_size)
+                                            params=SamClipParams(n_clusters=params.n_clusters), seed=params.seed,
+                                            batch_size=params.batch_size)
     seconds = time.perf_counter() - start
     write_labels(outputs.labels, labels, profile)
     sam_seconds = read_json(inputs.sam_info)["seconds"]

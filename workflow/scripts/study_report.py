@@ -5,11 +5,11 @@ from pathlib import Path
 import pandas as pd
 
 from rsseg.scripting import run_rule
-from rsseg.evaluation.study import write_study_report
+from rsseg.report.study_page import write_study_report
 
 
 def caption(path):
-    """``results/<dataset>/figures/<name>.png`` -> ``<dataset>: <name>``."""
+    """``results/<dataset>/charts/<name>.png`` -> ``<dataset>: <name>``."""
     path = Path(path)
     return f"{path.parent.parent.name}: {path.stem.replace('_', ' ')}"
 
@@ -17,7 +17,7 @@ def caption(path):
 def main(snakemake):
     inputs = snakemake.input
     write_study_report(snakemake.output.page, ami=pd.read_csv(inputs.table), farmland=pd.read_csv(inputs.farmland),
-                       figures=[("all datasets", inputs.chart), *((caption(p), p) for p in inputs.figures)])
+                       figures=[("all datasets", inputs.chart), *((caption(p), p) for p in inputs.charts)])
 
 
 run_rule(main, snakemake)

@@ -3,16 +3,16 @@
 import pandas as pd
 
 from rsseg.files import write_csv
-from rsseg.scripting import run_rule
+from rsseg.scripting import named_inputs, run_rule
 from rsseg.evaluation.study import study_ami_table, study_farmland_table
 
 
 def main(snakemake):
     params, inputs = snakemake.params, snakemake.input
-    tables = {name: pd.read_csv(path) for name, path in zip(params.datasets, inputs.tables, strict=True)}
+    tables = {name: pd.read_csv(path) for name, path in named_inputs(inputs, "ami").items()}
     write_csv(snakemake.output.table, study_ami_table(tables, published=params.published, missing=params.missing),
               float_format="%.4f")
-    farmland = {name: pd.read_csv(path) for name, path in zip(params.farmland_datasets, inputs.farmland, strict=True)}
+    farmland = {name: pd.read_csv(path) for name, path in named_inputs(inputs, "farmland_iou").items()}
     write_csv(snakemake.output.farmland, study_farmland_table(farmland), float_format="%.4f")
 
 

@@ -1,6 +1,6 @@
 """Train the cultivated-land head on the SAM segments of every scene of a dataset."""
 
-from rsseg.isagrsc2.classifier import ClassifierConfig, load_segment_models, save_head, train_on_patches
+from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, save_head, train_on_patches
 from rsseg.methods.device import job_device, seed_everything
 from rsseg.files import write_csv
 from rsseg.data.labels import class_indices
@@ -10,11 +10,12 @@ from rsseg.scripting import run_rule
 
 def main(snakemake):
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
-    config = ClassifierConfig.from_config(params.classifier)
+    classifier = ClassifierParams.from_config(params.classifier)
     seed_everything(params.seed)
-    models = load_segment_models(config, inputs.clip, params.clip_model, job_device(params.device, snakemake.threads))
+    device = job_device(params.device, snakemake.threads)
+    models = load_segment_models(classifier, inputs.clip, params.clip_model, device)
     patches = iter_scene_patches(inputs.manifests, inputs.upscaled, inputs.sam_labels)
-    head, curve, table = train_on_patches(patches, config, models,
+    head, curve, table = train_on_patches(patches, classifier, models,
                                           farmland_classes=class_indices(params.labels, params.farmland),
                                           seed=params.seed)
     save_head(head, outputs.model)

@@ -12,17 +12,17 @@ from rasterio.errors import NotGeoreferencedWarning
 from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath
-from .labels import decode_labels
+from .labels import decode_labels, pack_rgb, unpack_rgb
 from .raster import open_raster, read_image, write_labels, write_raster
 from ..scenes import expects_georeferencing
 
 log = logging.getLogger(__name__)
 
 
-def invalid_mask(image, at_or_below, rule):
+def invalid_mask(image: np.ndarray, at_or_below: float, rule: str) -> np.ndarray:
     """No-data pixels: bands at or below a value, in ``any`` band or in ``all`` of them."""
     low = image <= at_or_below
-    return low.any(axis=0) if rule == "any" else low.all(axis=0)
+    return np.asarray(low.any(axis=0) if rule == "any" else low.all(axis=0))
 
 
 def is_georeferenced(profile: Mapping[str, Any]) -> bool:
@@ -49,17 +49,17 @@ def check_same_grid(label_path: StrPath, label_profile: Mapping[str, Any], image
 
 def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
     """The label values (or RGB colours) present in raw label pixels ``(bands, n)``, for an error message."""
+    found: list[int] | list[tuple[int, int, int]]
     if encoding["type"] == "index":
         found = [int(value) for value in np.unique(raw[0])]
     else:  # one integer per colour: a 1-D unique, not a slow row-wise one over a whole scene
-        packed = np.unique((raw[0].astype(np.int64) << 16) | (raw[1].astype(np.int64) << 8) | raw[2])
-        found = [(int(c >> 16), int(c >> 8 & 255), int(c & 255)) for c in packed]
+        found = [unpack_rgb(colour) for colour in np.unique(pack_rgb(raw[:3]))]
     more = f" and {len(found) - limit} more" if len(found) > limit else ""
     return ", ".join(map(str, found[:limit])) + more
 
 
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
-                  dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict:
+                  dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict[str, Any]:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
 
     No-data pixels get the nodata value in every band and :data:`IGNORE_LABEL` in the labels. Labels

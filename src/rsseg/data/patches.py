@@ -7,9 +7,10 @@ each patch with its upscaled image and SAM labels once those rules have written 
 
 import logging
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -18,9 +19,22 @@ from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
 from ..files import StrPath, atomic_directory
-from .raster import open_raster, read_image, read_labels, write_labels, write_raster
+from ..params import FromConfig
+from .raster import open_raster, read_image, read_labels, valid_mask, write_labels, write_raster
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PatchParams(FromConfig):
+    """The patches of a scene: ``n_patches`` square windows of ``size`` px of the prepared scene, each with at least
+    ``min_valid_fraction`` of valid pixels."""
+
+    size: int = 128
+    n_patches: int = 4
+    min_valid_fraction: float = 0.9
+
+    section = "patches"
 
 MAX_ATTEMPTS_PER_PATCH = 1000
 
@@ -31,26 +45,16 @@ READ_COLUMNS = ["scene", "patch_id", "image", "label"]
 """The columns :func:`read_manifest` requires: those every reader of a manifest uses."""
 
 
-def scene_rng(seed, scene):
+def scene_rng(seed: int, scene: str) -> np.random.Generator:
     """Random generator fixed by the seed and the scene name (crc32: stable across runs, unlike ``hash``)."""
     return np.random.default_rng([seed, zlib.crc32(scene.encode("utf-8"))])
 
 
-def _valid_mask(src):
-    """Pixels not holding nodata in every band (the rule of :func:`rsseg.data.raster.read_scene`), one band at a
-    time."""
-    if src.nodata is None:
-        return np.ones(src.shape, dtype=bool)
-    nodata = np.ones(src.shape, dtype=bool)
-    for band in range(1, src.count + 1):
-        nodata &= src.read(band) == src.nodata
-    return ~nodata
-
-
-def _draw_windows(valid, size, count, min_valid_fraction, rng, image_path):
+def _draw_windows(valid: np.ndarray, size: int, count: int, min_valid_fraction: float, rng: np.random.Generator,
+                  image_path: StrPath) -> dict[tuple[int, int], float]:
     """Distinct window origins ``(row, col)`` -> valid fraction, in drawing order."""
     height, width = valid.shape
-    chosen = {}
+    chosen: dict[tuple[int, int], float] = {}
     attempts = count * MAX_ATTEMPTS_PER_PATCH
     for _ in range(attempts):
         if len(chosen) == count:
@@ -68,31 +72,33 @@ def _draw_windows(valid, size, count, min_valid_fraction, rng, image_path):
     return chosen
 
 
-def _patch_profile(profile, window):
+def _patch_profile(profile: Mapping[str, Any], window: Window) -> dict[str, Any]:
     """Profile of a small untiled GeoTIFF holding ``window`` of a raster with ``profile``."""
     return dict(driver="GTiff", width=int(window.width), height=int(window.height), crs=profile.get("crs"),
                 transform=window_transform(window, profile["transform"]), nodata=profile.get("nodata"),
                 compress="deflate")
 
 
-def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *, scene: str, size: int, count: int,
-                   min_valid_fraction: float, seed: int) -> pd.DataFrame:
-    """Cut ``count`` random ``size`` x ``size`` patches of a scene and its labels into ``out_dir``.
+def sample_patches(image_path: StrPath, label_path: StrPath, out_dir: StrPath, *, scene: str, params: PatchParams,
+                   seed: int) -> pd.DataFrame:
+    """Cut ``params.n_patches`` random ``params.size`` px square patches of a scene and its labels into ``out_dir``.
 
     Windows are drawn uniformly from a generator seeded by ``(seed, scene)``, distinct, and kept only
-    when at least ``min_valid_fraction`` of their pixels are valid. ``out_dir`` appears only once every
+    when at least ``params.min_valid_fraction`` of their pixels are valid. ``out_dir`` appears only once every
     patch is written. Returns the manifest, one row per patch (columns :data:`MANIFEST_COLUMNS`);
     writing it is the caller's job.
     """
     out_dir = Path(out_dir)
+    size = params.size
     rows = []
     with open_raster(image_path) as src:
         height, width = src.shape
         if height < size or width < size:
             raise InputError(image_path, f"is {height}x{width} px, smaller than the {size}x{size} px patches")
         labels = read_labels(label_path, shape=(height, width))
-        windows = _draw_windows(_valid_mask(src), size, count, min_valid_fraction, scene_rng(seed, scene),
-                                image_path)
+        valid = valid_mask((src.read(band) for band in range(1, src.count + 1)), src.nodata)  # a band at a time
+        windows = _draw_windows(valid, size, params.n_patches, params.min_valid_fraction,
+                                scene_rng(seed, scene), image_path)
         with atomic_directory(out_dir) as tmp:
             for i, ((row, col), fraction) in enumerate(windows.items()):
                 patch_id = f"{scene}_p{i:03d}"
@@ -138,7 +144,7 @@ class SegmentedPatch(NamedTuple):
     image: np.ndarray      # upscaled uint8 RGB (H, W, 3)
     labels: np.ndarray     # int32 instance labels on the patch grid (h, w)
     label_path: str        # the patch's class raster (manifest column ``label``)
-    profile: dict          # profile of the SAM labels raster
+    profile: dict[str, Any]  # profile of the SAM labels raster
 
 
 def iter_segmented_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels_dir: StrPath
@@ -153,7 +159,7 @@ def iter_segmented_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels
         with open_raster(up_path) as src:
             factor = src.height // labels.shape[0]
         image = read_upscaled_rgb(up_path, labels.shape, max(factor, 1))
-        yield SegmentedPatch(patch.scene, patch.patch_id, image, labels, patch.label, profile)
+        yield SegmentedPatch(str(patch.scene), str(patch.patch_id), image, labels, str(patch.label), profile)
 
 
 def iter_scene_patches(manifests: Sequence[StrPath], upscaled_dirs: Sequence[StrPath],

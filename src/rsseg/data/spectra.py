@@ -3,7 +3,7 @@
 import numpy as np
 
 
-def standardise(image, valid, in_place=False):
+def standardise(image: np.ndarray, valid: np.ndarray, in_place: bool = False) -> np.ndarray:
     """Scale each band to zero mean and unit variance over valid pixels; invalid pixels become 0.
 
     Works band by band in float32 so a full GID scene never needs a float64 copy. ``in_place``
@@ -23,7 +23,7 @@ def standardise(image, valid, in_place=False):
     return out
 
 
-def percentile_stretch(image, valid, low=2.0, high=98.0):
+def percentile_stretch(image: np.ndarray, valid: np.ndarray, low: float = 2.0, high: float = 98.0) -> np.ndarray:
     """Stretch each band to [0, 1] between its percentiles over valid pixels (for display and superpixels)."""
     out = np.zeros(image.shape, dtype=np.float32)
     for band, values in enumerate(image):

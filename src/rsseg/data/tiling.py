@@ -1,7 +1,7 @@
 """Placing fixed-size windows over a raster so that every pixel is covered."""
 
 
-def window_starts(length, size, stride):
+def window_starts(length: int, size: int, stride: int) -> list[int]:
     """Start offsets of windows of ``size`` every ``stride`` pixels along an axis of ``length``.
 
     The last window is moved back to end exactly at the edge, so no window hangs over it and no
@@ -19,7 +19,7 @@ def window_starts(length, size, stride):
     return starts
 
 
-def tile_windows(height, width, size, stride):
+def tile_windows(height: int, width: int, size: int, stride: int) -> list[tuple[int, int, int, int]]:
     """Windows ``(row, col, h, w)`` covering a ``height`` x ``width`` raster, in row-major order."""
     win_h, win_w = min(size, height), min(size, width)
     return [(row, col, win_h, win_w)

@@ -8,14 +8,14 @@ import pandas as pd
 
 from .. import IGNORE_LABEL
 from ..files import StrPath
-from .metrics import farmland_scores, ratio
+from .metrics import farmland_scores, overlap_scores
 from ..data.raster import read_labels
 
 FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp", "fn", "n_pixels"]
 TOTAL_ID = "total"
 
 
-def patch_scores(mask_path, label_path, farmland_classes):
+def patch_scores(mask_path: StrPath, label_path: StrPath, farmland_classes: Sequence[int]) -> dict[str, float]:
     """Scores of one predicted mask (1 = cultivated) against a class raster; unlabelled pixels are not scored."""
     truth = read_labels(label_path)
     predicted = read_labels(mask_path, shape=truth.shape)
@@ -24,17 +24,17 @@ def patch_scores(mask_path, label_path, farmland_classes):
     return {**scores, "n_pixels": int(np.count_nonzero(valid))}
 
 
-def farmland_table(manifests: Sequence[pd.DataFrame], masks_dirs: Sequence[StrPath], *,
-                   farmland_classes: Sequence[int]) -> pd.DataFrame:
-    """One row per patch of every manifest (mask ``<masks_dir>/<patch_id>.tif``) and a last row, scene
-    ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch scores)."""
+def farmland_table(scenes: Sequence[tuple[pd.DataFrame, StrPath]], *, farmland_classes: Sequence[int]) -> pd.DataFrame:
+    """One row per patch of every scene's ``(manifest, masks_dir)`` (mask ``<masks_dir>/<patch_id>.tif``) and a
+    last row, scene ``all`` and patch_id ``total``, scoring every patch's pixels pooled (not a mean of patch
+    scores)."""
     rows = []
-    for manifest, masks_dir in zip(manifests, masks_dirs, strict=True):
+    for manifest, masks_dir in scenes:
         for patch in manifest.itertuples():
-            scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", patch.label, farmland_classes)
+            scores = patch_scores(Path(masks_dir) / f"{patch.patch_id}.tif", str(patch.label), farmland_classes)
             rows.append({"scene": patch.scene, "patch_id": patch.patch_id, **scores})
     table = pd.DataFrame(rows, columns=FARMLAND_COLUMNS)
     tp, fp, fn = (int(table[c].sum()) for c in ("tp", "fp", "fn"))
-    total = {"scene": "all", "patch_id": TOTAL_ID, "iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp),
-             "recall": ratio(tp, tp + fn), "tp": tp, "fp": fp, "fn": fn, "n_pixels": int(table["n_pixels"].sum())}
+    total = {"scene": "all", "patch_id": TOTAL_ID, **overlap_scores(tp, fp, fn),
+             "n_pixels": int(table["n_pixels"].sum())}
     return pd.concat([table, pd.DataFrame([total])], ignore_index=True)

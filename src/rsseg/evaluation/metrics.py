@@ -8,8 +8,10 @@ and the expectation skips only terms that are exactly zero in double precision (
 """
 
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy.special import gammaln, xlogy
 from sklearn.metrics import mutual_info_score
 
@@ -23,13 +25,13 @@ HYPERGEOMETRIC_TAIL = 375.0
 without replacement every skipped probability is below exp(-2 * 375) = exp(-750), which is 0 in double."""
 
 
-def check_same_shape(first_name, first, second_name, second):
+def check_same_shape(first_name: str, first: ArrayLike, second_name: str, second: ArrayLike) -> None:
     if np.shape(first) != np.shape(second):
         raise ValueError(f"{first_name} has shape {np.shape(first)} but {second_name} has shape "
                          f"{np.shape(second)}; they must be on the same grid")
 
 
-def dense_codes(labels):
+def dense_codes(labels: np.ndarray) -> tuple[np.ndarray, int]:
     """Map label values to 0..n-1 (in increasing value order); returns (codes, n)."""
     if labels.size and labels.dtype.kind in "iub":
         low = int(labels.min())
@@ -43,7 +45,7 @@ def dense_codes(labels):
     return codes.reshape(labels.shape), len(values)
 
 
-def contingency_table(truth, predicted):
+def contingency_table(truth: np.ndarray, predicted: np.ndarray) -> np.ndarray:
     """Counts of (truth class, predicted segment) pairs, classes and segments absent from both dropped."""
     truth_codes, n_truth = dense_codes(truth)
     predicted_codes, n_predicted = dense_codes(predicted)
@@ -55,12 +57,12 @@ def contingency_table(truth, predicted):
     return table.reshape(n_truth, n_predicted)
 
 
-def entropy(counts):
+def entropy(counts: np.ndarray) -> float:
     n = counts.sum()
     return float(-(xlogy(counts, counts).sum() / n - math.log(n)))
 
 
-def expected_mutual_information(table):
+def expected_mutual_information(table: np.ndarray) -> float:
     """E[MI] under the permutation model (Vinh et al. 2010), as scikit-learn computes it.
 
     scikit-learn sums hypergeometric terms over every feasible cell count n_ij; far from the mean
@@ -90,13 +92,13 @@ def expected_mutual_information(table):
     return emi
 
 
-def keep_sign_away_from_zero(value):
+def keep_sign_away_from_zero(value: float) -> float:
     """scikit-learn's guard against 0/0 in AMI: nudge to +-eps, keeping the sign."""
     eps = np.finfo(np.float64).eps
     return min(value, -eps) if value < 0 else max(value, eps)
 
 
-def adjusted_mutual_info(table):
+def adjusted_mutual_info(table: np.ndarray) -> float:
     """sklearn.metrics.adjusted_mutual_info_score (arithmetic mean) from a contingency table."""
     n_classes, n_segments = table.shape
     if n_classes == n_segments == 1:
@@ -110,7 +112,7 @@ def adjusted_mutual_info(table):
     return float(keep_sign_away_from_zero(mi - emi) / keep_sign_away_from_zero(normaliser - emi))
 
 
-def pair_counts(table):
+def pair_counts(table: np.ndarray) -> tuple[int, int, int, int]:
     """Pairs together in both (tp), only in the prediction (fp), only in the truth (fn), in neither (tn)."""
     n = int(table.sum())
     a, b = table.sum(axis=1), table.sum(axis=0)
@@ -124,7 +126,7 @@ def pair_counts(table):
     return tp, fp, fn, tn
 
 
-def adjusted_rand(table):
+def adjusted_rand(table: np.ndarray) -> float:
     """sklearn.metrics.adjusted_rand_score from a contingency table."""
     tp, fp, fn, tn = pair_counts(table)
     if fn == 0 and fp == 0:
@@ -132,7 +134,7 @@ def adjusted_rand(table):
     return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
 
 
-def fowlkes_mallows(table):
+def fowlkes_mallows(table: np.ndarray) -> float:
     """sklearn.metrics.fowlkes_mallows_score from a contingency table."""
     tp, fp, fn, _ = pair_counts(table)
     if tp == 0:
@@ -140,7 +142,7 @@ def fowlkes_mallows(table):
     return float(np.sqrt(tp / (tp + fp)) * np.sqrt(tp / (tp + fn)))
 
 
-def segmentation_scores(predicted, truth, ignore=IGNORE_LABEL):
+def segmentation_scores(predicted: ArrayLike, truth: ArrayLike, ignore: int = IGNORE_LABEL) -> dict[str, Any]:
     """AMI, FMI and ARI of ``predicted`` against ``truth`` over pixels that neither marks ``ignore``.
 
     Returns ``ami``, ``fmi``, ``ari`` (NaN when no pixel is scored), ``n_segments`` (distinct
@@ -157,24 +159,31 @@ def segmentation_scores(predicted, truth, ignore=IGNORE_LABEL):
             "n_segments": int(table.shape[1]), "n_pixels": n_pixels}
 
 
-def count_segments(labels, valid):
+def count_segments(labels: ArrayLike, valid: np.ndarray) -> int:
     """Distinct labels among the ``valid`` pixels of a uint8 label map (the run records' ``n_segments``)."""
     return int(np.count_nonzero(np.bincount(np.asarray(labels)[valid], minlength=1)))
 
 
-def ratio(numerator, denominator):
+def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
 
-def farmland_scores(predicted_mask, truth_mask, valid):
-    """IoU, precision and recall of a predicted farmland mask over ``valid`` pixels, with the counts
-    ``tp``, ``fp``, ``fn`` so several images can be pooled. ``valid`` should exclude unlabelled truth."""
-    predicted_mask, truth_mask, valid = (np.asarray(m, dtype=bool) for m in (predicted_mask, truth_mask, valid))
-    check_same_shape("predicted_mask", predicted_mask, "truth_mask", truth_mask)
-    check_same_shape("predicted_mask", predicted_mask, "valid", valid)
-    predicted_mask, truth_mask = predicted_mask & valid, truth_mask & valid
-    tp = int(np.count_nonzero(predicted_mask & truth_mask))
-    fp = int(np.count_nonzero(predicted_mask & ~truth_mask))
-    fn = int(np.count_nonzero(~predicted_mask & truth_mask))
+def overlap_scores(tp: int, fp: int, fn: int) -> dict[str, float]:
+    """IoU, precision and recall from the pixel counts of true positives, false positives and false negatives
+    (NaN where a ratio has no pixel), with the counts themselves so that several images can be pooled."""
     return {"iou": ratio(tp, tp + fp + fn), "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn),
             "tp": tp, "fp": fp, "fn": fn}
+
+
+def farmland_scores(predicted_mask: ArrayLike, truth_mask: ArrayLike, valid: ArrayLike) -> dict[str, float]:
+    """:func:`overlap_scores` of a predicted farmland mask over ``valid`` pixels (which should exclude
+    unlabelled truth)."""
+    predicted, truth = np.asarray(predicted_mask, dtype=bool), np.asarray(truth_mask, dtype=bool)
+    scored = np.asarray(valid, dtype=bool)
+    check_same_shape("predicted_mask", predicted, "truth_mask", truth)
+    check_same_shape("predicted_mask", predicted, "valid", scored)
+    predicted, truth = predicted & scored, truth & scored
+    tp = int(np.count_nonzero(predicted & truth))
+    fp = int(np.count_nonzero(predicted & ~truth))
+    fn = int(np.count_nonzero(~predicted & truth))
+    return overlap_scores(tp, fp, fn)

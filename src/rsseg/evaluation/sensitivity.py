@@ -1,6 +1,7 @@
 """The parameter study of the superpixel FCN: AMI over the superpixel scale, the epochs and the classes."""
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -10,13 +11,14 @@ from ..config import SENSITIVITY_PARAMETERS
 SENSITIVITY_COLUMNS = ["varied", *SENSITIVITY_PARAMETERS, "ami", "ami_std", "n_scenes", "seconds"]
 
 
-def varied_parameter(point: Mapping, published: Mapping) -> str:
+def varied_parameter(point: Mapping[str, Any], published: Mapping[str, Any]) -> str:
     """Which parameter a point of the study moves away from the published setting (``published`` for none)."""
     moved = [name for name in SENSITIVITY_PARAMETERS if float(point[name]) != float(published[name])]
     return moved[0] if moved else "published"
 
 
-def sensitivity_table(points: Sequence[Mapping], scores: Sequence[Sequence[Mapping]]) -> pd.DataFrame:
+def sensitivity_table(points: Sequence[Mapping[str, Any]], scores: Sequence[Sequence[Mapping[str, Any]]]
+                      ) -> pd.DataFrame:
     """One row per point (the published one first): the mean and standard deviation of the AMI over the
     scenes and the mean seconds. ``scores[i]`` are the per-scene score records of ``points[i]``."""
     published = points[0]

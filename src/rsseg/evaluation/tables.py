@@ -1,13 +1,15 @@
 """The study's result tables: one row per scene and method, and the mean per method."""
 
+from collections.abc import Iterable
+
 import pandas as pd
 
-from ..files import read_json
+from ..files import StrPath, read_json
 
 SCORE_COLUMNS = ["ami", "fmi", "ari", "n_segments", "seconds"]
 
 
-def load_scores(paths):
+def load_scores(paths: Iterable[StrPath]) -> pd.DataFrame:
     rows = [read_json(p) for p in paths]
     table = pd.DataFrame(rows)
     table["seconds_per_megapixel"] = table["seconds"] / table["megapixels"]
@@ -15,7 +17,7 @@ def load_scores(paths):
     return table[columns].sort_values(["scene", "method"], ignore_index=True)
 
 
-def summarise(table, n_unscored=0):
+def summarise(table: pd.DataFrame, n_unscored: int = 0) -> pd.DataFrame:
     """Mean of every score per method, best AMI first, with the number of scenes behind it and the
     number of the dataset's scenes left out for having no scored pixel (``n_unscored``)."""
     numeric = [*SCORE_COLUMNS, "seconds_per_megapixel"]

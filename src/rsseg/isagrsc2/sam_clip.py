@@ -7,6 +7,7 @@ method. Pixels outside the patches, and unsegmented pixels inside them, are :dat
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -14,27 +15,39 @@ from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
 from ..data.patches import SegmentedPatch
-from .segment_features import SegmentModels, paint_segment_values, patch_features
+from ..params import FromConfig
+from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
 
 log = logging.getLogger(__name__)
 
 
-def cluster_segments(embeddings, k, seed):
+@dataclass(frozen=True)
+class SamClipParams(FromConfig):
+    """The SAM+CLIP map's clusters; the workflow sets ``n_clusters`` to the dataset's number of classes unless
+    configured."""
+
+    n_clusters: int
+
+    section = "sam_clip"
+
+
+def cluster_segments(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
     """KMeans cluster (0..k-1) per segment embedding; k is capped at the number of segments."""
     if not 1 <= k < IGNORE_LABEL:
         raise ValueError(f"the number of clusters must be in [1, {IGNORE_LABEL - 1}], got {k}")
     if len(embeddings) == 0:
         return np.zeros(0, dtype=np.int64)
     model = KMeans(n_clusters=min(k, len(embeddings)), n_init=4, random_state=seed)
-    return model.fit_predict(np.asarray(embeddings, dtype=np.float64))
+    clusters: np.ndarray = model.fit_predict(np.asarray(embeddings, dtype=np.float64))
+    return clusters
 
 
-def semantic_map(labels, segment_ids, clusters):
+def semantic_map(labels: np.ndarray, segment_ids: np.ndarray, clusters: np.ndarray) -> np.ndarray:
     """uint8 map of each pixel's segment cluster; unsegmented pixels and unlisted segments get 255."""
     return paint_segment_values(labels, segment_ids, np.asarray(clusters), IGNORE_LABEL, np.uint8)
 
 
-def paste_patch_maps(shape, placed_maps):
+def paste_patch_maps(shape: tuple[int, int], placed_maps: Iterable[tuple[int, int, np.ndarray]]) -> np.ndarray:
     """Scene map of ``shape`` from ``(row, col, patch_map)`` pieces, :data:`IGNORE_LABEL` elsewhere.
 
     Sampled patches may overlap: a later patch only overwrites where it has a label of its own.
@@ -52,12 +65,12 @@ def paste_patch_maps(shape, placed_maps):
 
 
 def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[str, tuple[int, int]],
-                       shape: tuple[int, int], clip: tuple, device: torch.device, k: int, seed: int,
-                       batch_size: int = 32) -> tuple[np.ndarray, int]:
+                       shape: tuple[int, int], clip: Clip, device: torch.device, params: SamClipParams, seed: int,
+                       batch_size: int) -> tuple[np.ndarray, int]:
     """The SAM+CLIP map of one scene on its grid (uint8, 255 = no label) and the number of segments.
 
     ``patches`` are the scene's patches; ``placement`` maps each patch_id to its ``(row, col)`` in
-    the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
+    the scene; ``clip`` is ``(model, preprocess, tokenizer)``; ``batch_size``: segment crops per CLIP pass.
     """
     models = SegmentModels(device=device, clip=clip)
     kept, blocks = [], []
@@ -67,7 +80,7 @@ def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[
         blocks.append(embeddings)
     if not kept:
         raise ValueError("no patch to map")
-    clusters = cluster_segments(np.concatenate(blocks), k, seed)
+    clusters = cluster_segments(np.concatenate(blocks), params.n_clusters, seed)
     placed, start = [], 0
     for patch_id, labels, ids in kept:
         row, col = placement[patch_id]

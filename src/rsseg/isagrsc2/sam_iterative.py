@@ -12,8 +12,9 @@ Reading and writing patch files is :mod:`rsseg.isagrsc2.sam_patches`' job.
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import ndimage
@@ -22,6 +23,9 @@ from skimage.feature import canny
 from skimage.morphology import disk
 
 from ..params import FromConfig
+
+if TYPE_CHECKING:  # make_sam_generator imports torch and segment_anything only when called
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -58,29 +62,28 @@ class SamParams(FromConfig):
     stability_score_thresh: float = 0.95
     points_per_batch: int = 64
     crop_n_layers: int = 0
-    downscale: int = 4                     # upscaled image px per patch px
 
-    section = "SAM"
+    section = "sam"
 
-    def __post_init__(self):
-        if self.max_rounds < 1 or self.downscale < 1 or self.refine_colour_bins < 1:
-            raise ValueError("max_rounds, downscale and refine_colour_bins must be at least 1")
+    def __post_init__(self) -> None:
+        if self.max_rounds < 1 or self.refine_colour_bins < 1:
+            raise ValueError("max_rounds and refine_colour_bins must be at least 1")
         for name in ("stop_unsegmented_fraction", "min_inside_fraction", "dedup_iou", "refine_min_area_fraction"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
 
-    def generator_kwargs(self):
+    def generator_kwargs(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in SAM_GENERATOR_KEYS}
 
 
-def mask_union(masks, shape):
+def mask_union(masks: Sequence[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
     union = np.zeros(shape, dtype=bool)
     for mask in masks:
         union |= mask
     return union
 
 
-def paint_segmented_white(image, masks, dilation_px):
+def paint_segmented_white(image: np.ndarray, masks: Sequence[np.ndarray], dilation_px: int) -> np.ndarray:
     """Copy of ``image`` (h, w, 3) with every masked pixel, and a ``dilation_px`` ring around, set to 255."""
     painted = image.copy()
     covered = mask_union(masks, image.shape[:2])
@@ -90,11 +93,11 @@ def paint_segmented_white(image, masks, dilation_px):
     return painted
 
 
-def component_labels(mask):
+def component_labels(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return ndimage.label(mask, structure=CONNECTIVITY)
 
 
-def unsegmented_mask(masks, shape, min_leftover_px):
+def unsegmented_mask(masks: Sequence[np.ndarray], shape: tuple[int, ...], min_leftover_px: int) -> np.ndarray:
     """Pixels in no mask, without the connected leftovers smaller than ``min_leftover_px``."""
     labels, count = component_labels(~mask_union(masks, shape))
     if count == 0:
@@ -102,15 +105,16 @@ def unsegmented_mask(masks, shape, min_leftover_px):
     sizes = np.bincount(labels.ravel(), minlength=count + 1)
     big = sizes >= min_leftover_px
     big[0] = False
-    return big[labels]
+    unsegmented: np.ndarray = big[labels]
+    return unsegmented
 
 
-def should_continue(round_index, unsegmented_fraction, params):
+def should_continue(round_index: int, unsegmented_fraction: float, params: SamParams) -> bool:
     """Whether to run another round after round ``round_index`` (1-based) left this fraction unsegmented."""
     return round_index < params.max_rounds and unsegmented_fraction >= params.stop_unsegmented_fraction
 
 
-def mask_bbox(mask):
+def mask_bbox(mask: np.ndarray) -> tuple[int, int, int, int]:
     """``(row0, col0, row1, col1)`` with exclusive ends; ``(0, 0, 0, 0)`` for an empty mask."""
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     if rows.size == 0:
@@ -118,7 +122,7 @@ def mask_bbox(mask):
     return int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1
 
 
-def deduplicate(masks, iou_threshold):
+def deduplicate(masks: Sequence[np.ndarray], iou_threshold: float) -> list[int]:
     """Indices (ascending) of the masks kept when every pair with IoU above the threshold keeps the larger.
 
     Masks are visited largest first and dropped when they overlap a kept one too much. Only pairs
@@ -134,7 +138,7 @@ def deduplicate(masks, iou_threshold):
     small, large = np.minimum.outer(areas, areas), np.maximum.outer(areas, areas)
     # IoU <= smaller/larger area, so pairs of very different size can never be duplicates
     candidates = (r0 < r1) & (c0 < c1) & (small > iou_threshold * np.maximum(large, 1))
-    kept = []
+    kept: list[int] = []
     for i in np.argsort(-areas, kind="stable"):
         duplicate = False
         for j in kept:
@@ -150,7 +154,7 @@ def deduplicate(masks, iou_threshold):
     return sorted(kept)
 
 
-def split_components(masks):
+def split_components(masks: Sequence[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
     """Split masks into connected pieces (8-connectivity); returns ``(pieces, parent index per piece)``."""
     pieces, parents = [], []
     for index, mask in enumerate(masks):
@@ -161,12 +165,12 @@ def split_components(masks):
     return pieces, parents
 
 
-def drop_small(masks, min_px):
+def drop_small(masks: Sequence[np.ndarray], min_px: int) -> list[int]:
     """Indices of the masks with at least ``min_px`` pixels."""
     return [i for i, mask in enumerate(masks) if np.count_nonzero(mask) >= min_px]
 
 
-def colour_entropy(pixels, bins_per_channel):
+def colour_entropy(pixels: np.ndarray, bins_per_channel: int) -> float:
     """Shannon entropy in bits of uint8 RGB ``pixels`` (n, 3) quantised to ``bins_per_channel`` per channel."""
     quantised = (pixels.astype(np.int64) * bins_per_channel) // 256
     codes = (quantised[:, 0] * bins_per_channel + quantised[:, 1]) * bins_per_channel + quantised[:, 2]
@@ -175,7 +179,7 @@ def colour_entropy(pixels, bins_per_channel):
     return float(-(p * np.log2(p)).sum())
 
 
-def edge_density(image, mask):
+def edge_density(image: np.ndarray, mask: np.ndarray) -> float:
     """Fraction of ``mask`` pixels on a Canny edge of the grey image, edges searched inside the mask only.
 
     Canny's own ``mask`` argument keeps the mask's outline (its boundary with neighbours) from counting.
@@ -184,7 +188,7 @@ def edge_density(image, mask):
     return float(edges[mask].mean())
 
 
-def is_under_segmented(image, mask, params):
+def is_under_segmented(image: np.ndarray, mask: np.ndarray, params: SamParams) -> bool:
     """Whether a mask is large AND has dense internal edges AND a varied colour histogram.
 
     Both tests must pass (AND): a single textured field (crop rows: many edges, one colour) or a
@@ -199,7 +203,7 @@ def is_under_segmented(image, mask, params):
             and colour_entropy(crop[inside], params.refine_colour_bins) > params.refine_colour_entropy)
 
 
-def sub_masks(image, mask, generate, params):
+def sub_masks(image: np.ndarray, mask: np.ndarray, generate: Generator, params: SamParams) -> list[np.ndarray]:
     """Pieces of ``mask`` found by running ``generate`` on its bounding-box crop (outside painted white).
 
     Sub-masks lying mostly outside the mask are ignored, the rest are clipped to it; what no sub-mask
@@ -212,7 +216,7 @@ def sub_masks(image, mask, generate, params):
     found = []
     for sub in generate(crop):
         clipped = sub & inside
-        if np.count_nonzero(clipped) >= params.min_inside_fraction * max(np.count_nonzero(sub), 1):
+        if np.count_nonzero(clipped) >= params.min_inside_fraction * max(int(np.count_nonzero(sub)), 1):
             found.append(clipped)
     found = [found[i] for i in drop_small(found, params.min_mask_px)]
     found = [found[i] for i in deduplicate(found, params.dedup_iou)]
@@ -226,7 +230,8 @@ def sub_masks(image, mask, generate, params):
     return full
 
 
-def refine_masks(image, masks, generate, params):
+def refine_masks(image: np.ndarray, masks: Sequence[np.ndarray], generate: Generator, params: SamParams
+                 ) -> tuple[list[np.ndarray], list[int], list[bool]]:
     """Replace under-segmented masks by their sub-masks.
 
     Returns ``(masks, parent index per mask, refined flag per mask)``. A mask is kept as it is when
@@ -245,7 +250,7 @@ def refine_masks(image, masks, generate, params):
     return out, parents, refined
 
 
-def paint_instances(masks, shape):
+def paint_instances(masks: Sequence[np.ndarray], shape: tuple[int, ...]) -> tuple[np.ndarray, list[int]]:
     """Instance map 1..n of ``masks``; where masks overlap the smaller wins. Returns ``(labels, mask index per id)``.
 
     Masks fully hidden by smaller ones get no id; ids are consecutive in order of decreasing area.
@@ -261,7 +266,7 @@ def paint_instances(masks, shape):
     return lut[painted], [int(order[rank - 1]) for rank in present]
 
 
-def segment_geometry(labels):
+def segment_geometry(labels: np.ndarray) -> list[dict[str, Any]]:
     """Per segment of an instance map: id, area_px and bbox (row0, col0, row1, col1, ends exclusive)."""
     areas = np.bincount(labels.ravel())
     return [dict(id=segment_id, area_px=int(areas[segment_id]),
@@ -269,7 +274,7 @@ def segment_geometry(labels):
             for segment_id, box in enumerate(ndimage.find_objects(labels), start=1) if box is not None]
 
 
-def segment_properties(labels, image):
+def segment_properties(labels: np.ndarray, image: np.ndarray) -> list[dict[str, Any]]:
     """:func:`segment_geometry` plus each segment's mean_rgb in ``image`` (h, w, 3)."""
     props = segment_geometry(labels)
     flat = labels.ravel()
@@ -279,7 +284,7 @@ def segment_properties(labels, image):
     return props
 
 
-def run_rounds(image, generate, params):
+def run_rounds(image: np.ndarray, generate: Generator, params: SamParams) -> tuple[list[np.ndarray], list[int]]:
     """The SAM rounds: returns the masks found (each clipped to what was unsegmented) and their round."""
     masks, rounds = [], []
     shape = image.shape[:2]
@@ -303,7 +308,8 @@ def run_rounds(image, generate, params):
         current = paint_segmented_white(image, masks, params.dilation_px)
 
 
-def iterative_segment(image: np.ndarray, generate: Generator, params: SamParams) -> tuple[np.ndarray, list[dict]]:
+def iterative_segment(image: np.ndarray, generate: Generator, params: SamParams
+                      ) -> tuple[np.ndarray, list[dict[str, Any]]]:
     """Segment an upscaled uint8 RGB image (h, w, 3) with rounds of ``generate``.
 
     Returns ``(labels, properties)``: an int32 instance map (0 = unsegmented, segments 1..n) and one
@@ -327,21 +333,21 @@ def iterative_segment(image: np.ndarray, generate: Generator, params: SamParams)
     return labels, props
 
 
-def make_sam_generator(sam_model, params: SamParams) -> Generator:
+def make_sam_generator(sam_model: "torch.nn.Module", params: SamParams) -> Generator:
     """``generate(image) -> list of bool masks`` running SAM's automatic mask generator without gradients."""
     import torch
     from segment_anything import SamAutomaticMaskGenerator
 
     generator = SamAutomaticMaskGenerator(sam_model, **params.generator_kwargs())
 
-    def generate(image):
+    def generate(image: np.ndarray) -> list[np.ndarray]:
         with torch.inference_mode():
             return [record["segmentation"] for record in generator.generate(np.ascontiguousarray(image))]
 
     return generate
 
 
-def downsample_instances(labels, factor):
+def downsample_instances(labels: np.ndarray, factor: int) -> np.ndarray:
     """Instance map on a grid ``factor`` times coarser: each block takes its most frequent label.
 
     Ties go to the smaller segment id, and unsegmented (0) loses every tie, so a block half covered
@@ -350,8 +356,8 @@ def downsample_instances(labels, factor):
     height, width = labels.shape
     if height % factor or width % factor:
         raise ValueError(f"a {height}x{width} map does not divide into {factor}x{factor} blocks")
-    blocks = labels.reshape(height // factor, factor, width // factor, factor).transpose(0, 2, 1, 3)
-    blocks = blocks.reshape(height // factor, width // factor, factor * factor).astype(np.int64)
+    grid = labels.reshape(height // factor, factor, width // factor, factor).transpose(0, 2, 1, 3)
+    blocks = grid.reshape(height // factor, width // factor, factor * factor).astype(np.int64)
     counts = (blocks[..., :, None] == blocks[..., None, :]).sum(axis=-1)
     # among equal counts the smallest rank wins; 0 ranks after every id
     big = int(labels.max(initial=0)) + 2

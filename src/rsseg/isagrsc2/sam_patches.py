@@ -9,6 +9,7 @@ from ..files import StrPath, atomic_directory
 from ..data.patches import read_upscaled_rgb
 from ..data.raster import label_profile, open_raster, write_raster
 from .sam_iterative import Generator, SamParams, downsample_instances, iterative_segment, segment_geometry
+from .weights import REALESRGAN_SCALE
 
 log = logging.getLogger(__name__)
 
@@ -29,12 +30,12 @@ def segment_patches(manifest: pd.DataFrame, upscaled_dir: StrPath, labels_dir: S
     rows = []
     with atomic_directory(labels_dir) as tmp:
         for patch in manifest.itertuples():
-            with open_raster(patch.image) as src:
+            with open_raster(str(patch.image)) as src:
                 profile, patch_shape = src.profile, src.shape
-            image = read_upscaled_rgb(Path(upscaled_dir) / f"{patch.patch_id}.tif", patch_shape, params.downscale)
+            image = read_upscaled_rgb(Path(upscaled_dir) / f"{patch.patch_id}.tif", patch_shape, REALESRGAN_SCALE)
             log.info("%s: segmenting %dx%d px", patch.patch_id, *image.shape[:2])
             upscaled_labels, upscaled_props = iterative_segment(image, generate, params)
-            labels = downsample_instances(upscaled_labels, params.downscale)
+            labels = downsample_instances(upscaled_labels, REALESRGAN_SCALE)
             write_raster(tmp / f"{patch.patch_id}.tif", labels, label_profile(profile, "int32", nodata=0))
             by_id = {p["id"]: p for p in upscaled_props}
             for prop in segment_geometry(labels):

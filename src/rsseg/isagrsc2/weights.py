@@ -21,8 +21,15 @@ from ..urls import source_filename
 
 if TYPE_CHECKING:  # the loaders import torch and their libraries only when called
     import torch
+    from segment_anything.modeling import Sam
+    from spandrel import ImageModelDescriptor
+
+    from .segment_features import Clip
 
 log = logging.getLogger(__name__)
+
+REALESRGAN_SCALE = 4
+"""The upscaling factor of the chain: Real-ESRGAN x4, the only Real-ESRGAN model :func:`load_realesrgan` loads."""
 
 
 @dataclass(frozen=True)
@@ -66,17 +73,17 @@ KNOWN_CHECKPOINTS = {c.name: c for c in (
 )}
 
 
-def load_failure(err):
+def load_failure(err: BaseException) -> str:
     """What a loader raised, as a short line (its type too: some, like IndexError, say nothing alone)."""
     return one_line(f"{type(err).__name__}: {err}", 240)
 
 
-def _require_file(path):
+def _require_file(path: StrPath) -> None:
     if not Path(path).is_file():
         raise InputError(path, "does not exist")
 
 
-def _link_or_copy(src, dest):
+def _link_or_copy(src: StrPath, dest: StrPath) -> None:
     """Put ``src`` at ``dest`` atomically: a hard link when both are on one file system, else a copy."""
     with atomic_path(dest) as tmp:
         os.unlink(tmp)
@@ -132,7 +139,7 @@ def install_checkpoint(dest: StrPath, *, name: str, url: str, sha256: str, local
                                "in config/config.yaml") from None
 
 
-def load_realesrgan(path: StrPath, device: "torch.device | str"):
+def load_realesrgan(path: StrPath, device: "torch.device | str") -> "ImageModelDescriptor":
     """Load a Real-ESRGAN x4 checkpoint through spandrel; returns its ``ImageModelDescriptor`` in eval mode."""
     import spandrel
 
@@ -144,12 +151,13 @@ def load_realesrgan(path: StrPath, device: "torch.device | str"):
                                "architecture in it)") from None
     except Exception as err:  # whatever the loader trips over, the file is the problem
         raise InputError(path, f"cannot be loaded as a Real-ESRGAN x4 checkpoint ({load_failure(err)})") from None
-    if model.architecture.id != "ESRGAN" or model.scale != 4:
-        raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN x4")
+    if model.architecture.id != "ESRGAN" or model.scale != REALESRGAN_SCALE:
+        raise InputError(path, f"is a {model.architecture.name} x{model.scale} model, expected Real-ESRGAN "
+                               f"x{REALESRGAN_SCALE}")
     return model.eval()
 
 
-def load_sam(path: StrPath, model_type: str, device: "torch.device | str"):
+def load_sam(path: StrPath, model_type: str, device: "torch.device | str") -> "Sam":
     """Build SAM ``model_type`` (``vit_b``, ``vit_l``, ``vit_h``) from a checkpoint, on ``device``, in eval mode."""
     from segment_anything import sam_model_registry
 
@@ -163,14 +171,14 @@ def load_sam(path: StrPath, model_type: str, device: "torch.device | str"):
     return sam.to(device).eval()
 
 
-def is_torchscript_archive(path):
+def is_torchscript_archive(path: StrPath) -> bool:
     if not zipfile.is_zipfile(path):
         return False
     with zipfile.ZipFile(path) as archive:
         return any(name.rsplit("/", 1)[-1] == "constants.pkl" for name in archive.namelist())
 
 
-def load_clip(path: StrPath, model_name: str, device: "torch.device | str") -> tuple:
+def load_clip(path: StrPath, model_name: str, device: "torch.device | str") -> "Clip":
     """Load an open_clip model from a local checkpoint, offline; returns ``(model, preprocess, tokenizer)``.
 
     OpenAI's ViT-B-32 file needs ``model_name="ViT-B-32-quickgelu"`` (same weights, the activation

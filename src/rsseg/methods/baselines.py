@@ -28,7 +28,7 @@ SPLIT_OFFSET = 0.5
 (the factor k of Tou & Gonzalez, who suggest 0 < k <= 1)."""
 
 
-def nearest_centres(pixels, centres):
+def nearest_centres(pixels: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Index of the nearest centre (Euclidean) for each row of ``pixels`` ``(n, bands)``."""
     centres = np.asarray(centres, dtype=np.float64)
     # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is the same for every centre so it cannot change the argmin.
@@ -42,13 +42,13 @@ def nearest_centres(pixels, centres):
     return nearest
 
 
-def strip_rows(height, width):
+def strip_rows(height: int, width: int) -> list[tuple[int, int]]:
     """Row ranges of strips holding about ``CHUNK_PIXELS`` pixels each."""
     rows = max(1, CHUNK_PIXELS // max(width, 1))
     return [(top, min(top + rows, height)) for top in range(0, height, rows)]
 
 
-def label_by_nearest_centre(features, valid, centres):
+def label_by_nearest_centre(features: np.ndarray, valid: np.ndarray, centres: np.ndarray) -> np.ndarray:
     """Label map (uint8) of the nearest centre for every valid pixel of ``features`` ``(bands, h, w)``."""
     if len(centres) > MAX_CLUSTERS:
         raise ValueError(f"{len(centres)} clusters do not fit a uint8 label map (at most {MAX_CLUSTERS})")
@@ -60,7 +60,8 @@ def label_by_nearest_centre(features, valid, centres):
     return labels
 
 
-def sample_valid_pixels(features, valid, size, rng):
+def sample_valid_pixels(features: np.ndarray, valid: np.ndarray, size: int, rng: np.random.Generator
+                        ) -> np.ndarray:
     """A uniform random sample (without replacement) of at most ``size`` valid pixels, ``(n, bands)``.
 
     Draws ranks among the valid pixels and finds them strip by strip, so no index array over the
@@ -80,16 +81,29 @@ def sample_valid_pixels(features, valid, size, rng):
     return np.concatenate(parts)
 
 
-def check_cluster_count(name, value):
+def check_cluster_count(name: str, value: int) -> None:
     if not 1 <= value <= MAX_CLUSTERS:
         raise ValueError(f"{name} must be between 1 and {MAX_CLUSTERS}, got {value}")
 
 
-def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *, sample_size: int = 200_000,
-                   n_init: int = 4, seed: int = 0) -> np.ndarray:
+@dataclass(frozen=True)
+class KMeansParams(FromConfig):
+    """K-means settings; the workflow sets ``n_clusters`` to the dataset's number of classes unless configured."""
+
+    n_clusters: int
+    sample_size: int = 200_000  # pixels the centres are fitted on
+    n_init: int = 4  # scikit-learn's restarts from different centres; the best is kept
+
+    section = "kmeans"
+
+
+def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *,
+                   sample_size: int = KMeansParams.sample_size, n_init: int = KMeansParams.n_init,
+                   seed: int = 0) -> np.ndarray:
     """K-means on standardised pixel spectra; returns uint8 labels with 255 on invalid pixels.
 
-    ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask.
+    ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask; the other arguments are the fields
+    of :class:`KMeansParams`.
     """
     check_cluster_count("n_clusters", n_clusters)
     features = standardise(image, valid)
@@ -108,14 +122,14 @@ class IsodataParams(FromConfig):
     initial_clusters: int | None = None  # clusters to start from; None: desired_clusters
     max_iterations: int = 20  # [I]
     min_cluster_size: float = 0.001  # [theta_N] as a fraction (0 <= x < 1) of the sampled pixels
-    max_std: float = 0.5  # [theta_S] split a cluster whose largest per-band std exceeds this
+    max_std: float = 1.0  # [theta_S] split a cluster whose largest per-band std exceeds this
     min_distance: float = 0.5  # [theta_C] merge centres closer than this
     max_merges_per_iteration: int = 2  # [L]
     sample_size: int = 200_000  # pixels the centres are fitted on
 
     section = "isodata"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.initial_clusters is None:
             self.initial_clusters = self.desired_clusters
         check_cluster_count("desired_clusters", self.desired_clusters)
@@ -136,13 +150,14 @@ class IsodataFit:
     discards: int = 0
 
 
-def cluster_means(samples, labels, n_clusters):
+def cluster_means(samples: np.ndarray, labels: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(labels, minlength=n_clusters)
     sums = np.stack([np.bincount(labels, band, minlength=n_clusters) for band in samples.T], axis=1)
     return sums / counts[:, None], counts
 
 
-def split_clusters(samples, labels, centres, counts, params, min_members, fit):
+def split_clusters(samples: np.ndarray, labels: np.ndarray, centres: np.ndarray, counts: np.ndarray,
+                   params: IsodataParams, min_members: float, fit: IsodataFit) -> np.ndarray:
     """Tou & Gonzalez steps 8-10: split wide clusters; returns the new centres."""
     n = len(centres)
     deviations = samples - centres[labels]
@@ -166,13 +181,14 @@ def split_clusters(samples, labels, centres, counts, params, min_members, fit):
     return np.vstack([centres, *new_centres]) if new_centres else centres
 
 
-def merge_clusters(centres, counts, params, fit):
+def merge_clusters(centres: np.ndarray, counts: np.ndarray, params: IsodataParams, fit: IsodataFit) -> np.ndarray:
     """Tou & Gonzalez steps 11-13: merge up to L closest pairs nearer than theta_C, each centre once."""
     gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2)
     first, second = np.triu_indices(len(centres), k=1)
     close = gaps[first, second] < params.min_distance
     pairs = sorted(zip(gaps[first, second][close], first[close], second[close]))
-    merged, new_centres = set(), []
+    merged: set[int] = set()
+    new_centres: list[np.ndarray] = []
     for _, i, j in pairs:
         if len(new_centres) == params.max_merges_per_iteration:
             break
@@ -187,7 +203,7 @@ def merge_clusters(centres, counts, params, fit):
     return np.vstack([centres[kept], *new_centres])
 
 
-def fit_isodata(samples, params, rng):
+def fit_isodata(samples: np.ndarray, params: IsodataParams, rng: np.random.Generator) -> IsodataFit:
     """ISODATA (Ball & Hall 1965, in the form of Tou & Gonzalez 1974) on ``samples`` ``(n, bands)``.
 
     Each iteration assigns samples, discards clusters below ``min_cluster_size`` (their samples join
@@ -198,7 +214,8 @@ def fit_isodata(samples, params, rng):
     samples = np.asarray(samples, dtype=np.float64)
     n_samples = len(samples)
     min_members = params.min_cluster_size * n_samples
-    start = rng.choice(n_samples, size=min(params.initial_clusters, n_samples), replace=False)
+    initial = params.desired_clusters if params.initial_clusters is None else params.initial_clusters
+    start = rng.choice(n_samples, size=min(initial, n_samples), replace=False)
     fit = IsodataFit(centres=samples[start].copy())
     for iteration in range(1, params.max_iterations + 1):
         centres = fit.centres

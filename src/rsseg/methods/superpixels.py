@@ -3,25 +3,41 @@
 import multiprocessing
 import warnings
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 from skimage.segmentation import felzenszwalb
 
 from ..data.spectra import percentile_stretch
+from ..params import FromConfig
 
 
-def segment_tile(tile, scale, sigma, min_size):
+@dataclass(frozen=True)
+class SuperpixelParams(FromConfig):
+    """Felzenszwalb's settings as Chen et al. (2022) publish them; ``tile_size`` (pixels, None: the whole
+    scene at once) is ours and bounds the memory (see :func:`felzenszwalb_superpixels`)."""
+
+    scale: float = 32
+    sigma: float = 0.5
+    min_size: int = 64
+    tile_size: int | None = 512
+
+    section = "superpixels"
+
+
+def segment_tile(tile: np.ndarray, scale: float, sigma: float, min_size: int) -> np.ndarray:
     """skimage's Felzenszwalb of one ``(h, w, bands)`` tile, int32 labels from 0."""
     with warnings.catch_warnings():
         # skimage doubts inputs with other than 3 channels; ours are bands chosen on purpose.
         warnings.filterwarnings("ignore", "Got image with third dimension", RuntimeWarning)
-        segments = felzenszwalb(tile, scale=scale, sigma=sigma, min_size=min_size, channel_axis=-1)
+        segments: np.ndarray = felzenszwalb(tile, scale=scale, sigma=sigma, min_size=min_size, channel_axis=-1)
     return segments.astype(np.int32, copy=False)
 
 
-def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: float = 32, sigma: float = 0.5,
-                             min_size: int = 64, tile_size: int | None = None, workers: int = 1) -> np.ndarray:
+def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: float = SuperpixelParams.scale,
+                             sigma: float = SuperpixelParams.sigma, min_size: int = SuperpixelParams.min_size,
+                             tile_size: int | None = SuperpixelParams.tile_size, workers: int = 1) -> np.ndarray:
     """Felzenszwalb superpixels of ``image`` (``(bands, h, w)``), as int32 labels consecutive from 0.
 
     Bands are stretched to [0, 1] with scene-wide percentiles first, so every tile sees the same
@@ -46,7 +62,7 @@ def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: flo
     labels = np.empty((height, width), dtype=np.int32)
     offset = 0
 
-    def place(corner, segments):
+    def place(corner: tuple[int, int], segments: np.ndarray) -> None:
         nonlocal offset
         row, col = corner
         labels[row:row + size, col:col + size] = segments + offset

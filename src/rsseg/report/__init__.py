@@ -1,1 +1,1 @@
-"""Figures for people to look at: maps, quick-looks and charts."""
+"""Figures and pages for people to look at: maps, quick-looks, charts and the study page."""

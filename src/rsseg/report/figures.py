@@ -16,21 +16,38 @@ state, so they render on machines without a display.
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from rasterio.enums import Resampling
 
 from .. import IGNORE_LABEL
+from ..config import SENSITIVITY_PARAMETERS
 from ..files import StrPath, atomic_path
-from ..data.raster import open_raster
+from ..data.labels import majority_classes
+from ..data.raster import open_raster, valid_mask
 from ..data.spectra import percentile_stretch
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReportParams(FromConfig):
+    """The maps of the report: scenes larger than ``max_size`` pixels on their longer side are decimated."""
+
+    max_size: int = 1000
+
+    section = "report"
 
 UNMATCHED_COLOUR = (0.74, 0.74, 0.74)
 """Segments that overlap no labelled pixel."""
@@ -38,7 +55,7 @@ BOUNDARY_COLOUR = (0.1, 0.1, 0.1, 0.55)
 DPI = 100
 
 
-def class_palette(encoding):
+def class_palette(encoding: Mapping[str, Any]) -> np.ndarray:
     """RGB colours in [0, 1], one row per class of a label encoding (see :mod:`rsseg.data.labels`)."""
     classes = encoding["classes"]
     if all("colour" in c for c in classes):
@@ -50,7 +67,7 @@ def class_palette(encoding):
     return np.array([matplotlib.colormaps["hsv"](i / n)[:3] for i in range(n)])
 
 
-def display_shape(height, width, max_size):
+def display_shape(height: int, width: int, max_size: int) -> tuple[int, int]:
     """Rows and columns of a raster shrunk (never enlarged) so its longer side is at most ``max_size``."""
     factor = max(height, width) / max_size
     if factor <= 1:
@@ -58,7 +75,8 @@ def display_shape(height, width, max_size):
     return max(1, round(height / factor)), max(1, round(width / factor))
 
 
-def read_for_display(path, max_size, bands=None):
+def read_for_display(path: StrPath, max_size: int, bands: Sequence[int] | None = None
+                     ) -> tuple[np.ndarray, float | None]:
     """Bands of a raster (all, or the 0-based ``bands``) by nearest-neighbour decimation, and its nodata.
 
     Decimated reading keeps a 7200x6800 GID scene's figure within a few MB of memory; nearest
@@ -71,18 +89,18 @@ def read_for_display(path, max_size, bands=None):
         return data, src.nodata
 
 
-def composite(image, nodata):
+def composite(image: np.ndarray, nodata: float | None) -> np.ndarray:
     """An RGBA picture of three bands ``(3, rows, cols)``, each stretched between its 2nd and 98th
     percentile; no-data pixels (every band at ``nodata``) are transparent."""
     image = np.asarray(image, dtype=np.float32)
     if image.ndim != 3 or image.shape[0] != 3:
         raise ValueError(f"a composite needs three bands shaped (3, rows, cols), got {image.shape}")
-    valid = np.ones(image.shape[1:], bool) if nodata is None else ~(image == nodata).all(axis=0)
+    valid = valid_mask(image, nodata)
     rgb = percentile_stretch(image, valid).transpose(1, 2, 0)
     return np.dstack([rgb, valid.astype(np.float32)])
 
 
-def class_picture(classes, palette, unmatched=None):
+def class_picture(classes: np.ndarray, palette: np.ndarray, unmatched: np.ndarray | None = None) -> np.ndarray:
     """RGBA picture of a class-index map: ``palette`` colours, :data:`IGNORE_LABEL` transparent, and
     pixels of the bool map ``unmatched`` in :data:`UNMATCHED_COLOUR`."""
     classes = np.asarray(classes)
@@ -96,26 +114,8 @@ def class_picture(classes, palette, unmatched=None):
     return picture
 
 
-def majority_classes(segments, truth, n_classes, valid=None):
-    """The ground-truth class each segment overlaps most.
-
-    Counts labelled pixels (truth in ``0..n_classes-1``, ``valid`` where given) per (segment, class).
-    Returns ``(segment_ids, classes)``: the sorted segment ids and, for each, its majority class, or
-    -1 where the segment covers no labelled pixel. Ties go to the lower class index.
-    """
-    segments, truth = np.asarray(segments), np.asarray(truth)
-    if segments.shape != truth.shape:
-        raise ValueError(f"segments {segments.shape} and truth {truth.shape} must be on the same grid")
-    valid = np.ones(segments.shape, bool) if valid is None else np.asarray(valid, bool)
-    ids, codes = np.unique(segments[valid], return_inverse=True)
-    truth_valid = truth[valid].astype(np.int64)
-    labelled = (truth_valid >= 0) & (truth_valid < n_classes)
-    counts = np.bincount(codes[labelled] * n_classes + truth_valid[labelled],
-                         minlength=len(ids) * n_classes).reshape(len(ids), n_classes)
-    return ids, np.where(counts.sum(axis=1) > 0, counts.argmax(axis=1), -1)
-
-
-def segments_as_classes(segments, truth, n_classes, valid):
+def segments_as_classes(segments: np.ndarray, truth: np.ndarray, n_classes: int, valid: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Class-index map of a segmentation for display (see the module doc), and its unmatched pixels.
 
     Pixels outside ``valid`` become :data:`IGNORE_LABEL`; pixels of segments without a labelled
@@ -132,29 +132,30 @@ def segments_as_classes(segments, truth, n_classes, valid):
     return out, unmatched
 
 
-def segment_boundaries(segments, valid):
+def segment_boundaries(segments: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """Pixels whose right or lower neighbour belongs to another segment (inside ``valid``)."""
     segments = np.asarray(segments)
     edge = np.zeros(segments.shape, dtype=bool)
     edge[:, :-1] |= segments[:, :-1] != segments[:, 1:]
     edge[:-1, :] |= segments[:-1, :] != segments[1:, :]
-    return edge & valid
+    inside: np.ndarray = edge & valid
+    return inside
 
 
-def boundary_picture(edges):
+def boundary_picture(edges: np.ndarray) -> np.ndarray:
     picture = np.zeros((*edges.shape, 4), dtype=np.float32)
     picture[edges] = BOUNDARY_COLOUR
     return picture
 
 
-def class_legend(class_names, palette, with_unmatched):
+def class_legend(class_names: Sequence[str], palette: np.ndarray, with_unmatched: bool) -> list[Patch]:
     handles = [Patch(facecolor=colour, edgecolor="0.3", label=name) for name, colour in zip(class_names, palette)]
     if with_unmatched:
         handles.append(Patch(facecolor=UNMATCHED_COLOUR, edgecolor="0.3", label="no labelled overlap"))
     return handles
 
 
-def save(figure, path):
+def save(figure: Figure, path: StrPath) -> None:
     """Write a figure as PNG atomically."""
     FigureCanvasAgg(figure)
     with atomic_path(path) as tmp, open(tmp, "wb") as f:
@@ -162,7 +163,8 @@ def save(figure, path):
     log.info("wrote %s", path)
 
 
-def map_panels(path, title, panels, class_names, palette, with_unmatched, panel_size=4.0):
+def map_panels(path: StrPath, title: str, panels: Iterable[tuple[str, Sequence[np.ndarray]]],
+               class_names: Sequence[str], palette: np.ndarray, with_unmatched: bool, panel_size: float = 4.0) -> None:
     """A row of maps sharing one class legend.
 
     ``panels``: ``(title, layers)`` per map, ``layers`` being RGBA pictures drawn in order. The
@@ -183,23 +185,23 @@ def map_panels(path, title, panels, class_names, palette, with_unmatched, panel_
     save(figure, path)
 
 
-def segmentation_layers(segments, seg_nodata, truth, n_classes, palette):
+def segmentation_layers(segments: np.ndarray, seg_nodata: float | None, truth: np.ndarray, n_classes: int,
+                        palette: np.ndarray) -> tuple[list[np.ndarray], bool]:
     """Majority-class colours and segment boundaries of a segmentation as two RGBA layers, and whether
     any segment is unmatched."""
-    valid = np.ones(segments.shape, bool) if seg_nodata is None else segments != seg_nodata
-    valid &= truth != IGNORE_LABEL
+    valid = valid_mask([segments], seg_nodata) & (truth != IGNORE_LABEL)
     classes, unmatched = segments_as_classes(segments, truth, n_classes, valid)
     layers = [class_picture(classes, palette, unmatched), boundary_picture(segment_boundaries(segments, valid))]
     return layers, bool(unmatched.any())
 
 
-def method_title(method, ami):
+def method_title(method: str, ami: float | None) -> str:
     return method if ami is None or math.isnan(ami) else f"{method} (AMI {ami:.3f})"
 
 
 def scene_figure(path: StrPath, *, title: str, image_path: StrPath, composite_bands: Sequence[int],
                  truth_path: StrPath, segmentations: Sequence[tuple[str, StrPath, float | None]],
-                 class_names: Sequence[str], palette: np.ndarray, max_size: int = 1000,
+                 class_names: Sequence[str], palette: np.ndarray, max_size: int = ReportParams.max_size,
                  with_truth: bool = True) -> None:
     """The image, the ground truth (unless ``with_truth`` is False) and each method's segmentation of
     one scene side by side, under ``title``.
@@ -221,13 +223,14 @@ def scene_figure(path: StrPath, *, title: str, image_path: StrPath, composite_ba
     map_panels(path, title, panels, class_names, palette, any_unmatched)
 
 
-def bar_labels(ax, bars, values):
+def bar_labels(ax: Axes, bars: BarContainer, values: Iterable[float]) -> None:
     for bar, value in zip(bars, values):
         ax.annotate(f"{value:.3f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8)
 
 
-def ami_chart(path, summary, table=None, title="AMI per method"):
+def ami_chart(path: StrPath, summary: pd.DataFrame, table: pd.DataFrame | None = None,
+              title: str = "AMI per method") -> None:
     """Bars of the mean AMI per method (``summary``: columns method, ami, n_scenes), with each scene's
     AMI as a dot when the per-scene ``table`` (columns method, ami) is given."""
     methods = list(summary["method"])
@@ -256,7 +259,7 @@ def ami_chart(path, summary, table=None, title="AMI per method"):
 FARMLAND_SCORES = ("iou", "precision", "recall")
 
 
-def farmland_chart(path, scores, title="Cultivated land"):
+def farmland_chart(path: StrPath, scores: pd.DataFrame, title: str = "Cultivated land") -> None:
     """Grouped bars of IoU, precision and recall per row of a farmland score table (columns ``patch_id``
     naming the rows, as :func:`rsseg.evaluation.farmland.farmland_table` writes, and any of the scores)."""
     shown = [c for c in FARMLAND_SCORES if c in scores.columns]
@@ -280,12 +283,12 @@ def farmland_chart(path, scores, title="Cultivated land"):
     save(figure, path)
 
 
-def sensitivity_chart(path: StrPath, table, title: str = "Parameter study") -> None:
+def sensitivity_chart(path: StrPath, table: pd.DataFrame, title: str = "Parameter study") -> None:
     """One panel per parameter of a sensitivity table (:func:`rsseg.evaluation.sensitivity.sensitivity_table`): the mean
     AMI (bars: standard deviation over scenes) over the parameter's values, the others at their published
     values, which the hollow marker shows."""
     published = table[table["varied"] == "published"].iloc[0]
-    parameters = [column for column in ("scale", "epochs", "n_classes") if column in table.columns]
+    parameters = [column for column in SENSITIVITY_PARAMETERS if column in table.columns]
     figure = Figure(figsize=(4.0 * len(parameters), 3.6), layout="constrained")
     for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters):
         rows = table[table["varied"].isin([name, "published"])].sort_values(name)
@@ -302,7 +305,7 @@ def sensitivity_chart(path: StrPath, table, title: str = "Parameter study") -> N
     save(figure, path)
 
 
-def study_chart(path: StrPath, table, title: str = "AMI per dataset and method") -> None:
+def study_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI per dataset and method") -> None:
     """Grouped bars of the mean AMI per dataset (groups) and method (bars) of the study table, with the standard
     deviation over scenes and the paper's figure as a black mark where one is published."""
     scored = table[table["status"] == "ok"]
