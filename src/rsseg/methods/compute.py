@@ -100,7 +100,7 @@ def bfloat16_is_native(device: torch.device) -> bool:
     or a CPU with AVX512-BF16 or AMX whose AVX-512 kernels torch uses. Elsewhere it is emulated, and a
     training step of the FCN takes about 50x as long as in float32."""
     if device.type == "cuda":
-        return torch.cuda.is_bf16_supported(including_emulation=False)
+        return bool(torch.cuda.is_bf16_supported(including_emulation=False))
     return (device.type == "cpu" and torch.backends.cpu.get_cpu_capability().startswith("AVX512")
             and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()))
 

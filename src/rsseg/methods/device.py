@@ -8,7 +8,7 @@ from ..errors import ConfigError
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
-def resolve_device(choice="auto"):
+def resolve_device(choice: str = "auto") -> torch.device:
     """Return the ``torch.device`` for a config value; ``cuda`` without a GPU is an error, not a fallback."""
     if choice not in DEVICE_CHOICES:
         raise ValueError(f"device must be one of {', '.join(DEVICE_CHOICES)}, got {choice!r}")
@@ -30,11 +30,11 @@ def job_device(choice: str, threads: int) -> torch.device:
     return resolve_device(choice)
 
 
-def seed_everything(seed):
+def seed_everything(seed: int) -> None:
     """Seed torch and make CPU results bit-identical for a fixed seed."""
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN, a debugging aid that spots kernels reading
     # memory they never wrote; no result depends on it, and it costs 7% of an FCN training step (over
     # 300 fills of up to 64 MB each; docs/benchmarks.md).
-    torch.utils.deterministic.fill_uninitialized_memory = False
+    torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]  # set, not declared

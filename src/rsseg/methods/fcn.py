@@ -53,7 +53,7 @@ class FCNParams(FromConfig):
 
     section = "superpixel_fcn"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not 2 <= self.n_classes < IGNORE_LABEL:
             raise ValueError(f"n_classes must be in 2..{IGNORE_LABEL - 1} (labels are uint8 with "
                              f"{IGNORE_LABEL} reserved), got {self.n_classes}")
@@ -66,7 +66,7 @@ class FCNParams(FromConfig):
             raise ValueError(f"layout must be one of {', '.join((*LAYOUTS, AUTO))}, got {self.layout!r}")
 
 
-def conv_block(in_channels, out_channels):
+def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1),
                          nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
 
@@ -78,7 +78,7 @@ class SuperpixelFCN(nn.Module):
     level, so any input size works and the output always has the input's height and width.
     """
 
-    def __init__(self, in_channels, n_classes=32, width=64):
+    def __init__(self, in_channels: int, n_classes: int = 32, width: int = 64) -> None:
         super().__init__()
         self.enc1 = conv_block(in_channels, width)
         self.enc2 = conv_block(width, width)
@@ -87,7 +87,7 @@ class SuperpixelFCN(nn.Module):
         self.dec2 = conv_block(width, width)
         self.head = nn.Sequential(nn.Conv2d(width, n_classes, 1), nn.BatchNorm2d(n_classes))
 
-    def forward(self, x):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         full = x.shape[-2:]
         x = self.enc1(x)
         x = self.enc2(F.max_pool2d(x, 2, ceil_mode=True))
@@ -95,7 +95,8 @@ class SuperpixelFCN(nn.Module):
         x = self.enc3(F.max_pool2d(x, 2, ceil_mode=True))
         x = self.dec1(F.interpolate(x, size=half, mode="bilinear", align_corners=False))
         x = self.dec2(F.interpolate(x, size=full, mode="bilinear", align_corners=False))
-        return self.head(x)
+        logits: torch.Tensor = self.head(x)
+        return logits
 
 
 DENSE_VOTE_CELLS = 1 << 24
@@ -179,7 +180,7 @@ def seconds_per_training_step(setting: ComputeSetting, *, bands: int, window: tu
     random batch of ``window``-sized crops, with random superpixels as large as Felzenszwalb's at scale 32."""
     seed_everything(0)  # the rule's deterministic kernels; the run seeds itself again after
     generator = torch.Generator().manual_seed(0)
-    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=setting.memory_format)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device).to(memory_format=setting.memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
     shape = (params.batch_size, *window)
     x = torch.randn(params.batch_size, bands, *window, generator=generator).to(device)
@@ -252,7 +253,7 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
     if not windows:
         raise ValueError("the image has no valid pixel to train on")
     seed_everything(seed)
-    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device, memory_format=setting.memory_format)
+    model = SuperpixelFCN(bands, params.n_classes, params.width).to(device).to(memory_format=setting.memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
     generator = torch.Generator().manual_seed(seed)
     image_t, valid_t = scene_tensor(image, device), scene_tensor(valid, device)
@@ -326,7 +327,7 @@ def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, p
     return remove_small_regions(labels, params.min_region)
 
 
-def remove_small_regions(labels, min_size, valid=None):
+def remove_small_regions(labels: np.ndarray, min_size: int, valid: np.ndarray | None = None) -> np.ndarray:
     """Merge 8-connected regions smaller than ``min_size`` pixels into the nearest large region.
 
     Each pixel of a small region takes the label of the nearest (Euclidean) pixel of a region of at
@@ -335,7 +336,6 @@ def remove_small_regions(labels, min_size, valid=None):
     labels are returned unchanged. Peak extra memory is about 13 bytes per pixel (int64 component
     ids, then int32 nearest-pixel indices).
     """
-    labels = np.asarray(labels)
     ignored = labels == IGNORE_LABEL
     if valid is not None:
         ignored |= ~valid
@@ -356,7 +356,7 @@ def remove_small_regions(labels, min_size, valid=None):
 
 
 def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
-                  device: torch.device | str, seed: int, in_place: bool = False) -> tuple[np.ndarray, dict]:
+                  device: torch.device | str, seed: int, in_place: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
     """Standardise, train and predict one scene; returns ``(labels, info)`` with timings and losses.
 
     ``in_place`` standardises the float32 ``image`` in its own memory, which spares a copy of the

@@ -12,6 +12,7 @@ next step; on exit glibc's defaults come back and the free heap pages are return
 import contextlib
 import ctypes
 import platform
+from collections.abc import Iterator
 
 # mallopt parameters and their defaults, from glibc's malloc.h and mallopt(3)
 M_TRIM_THRESHOLD = -1
@@ -21,7 +22,7 @@ DEFAULT_MMAP_MAX = 65536
 NEVER_TRIM = 2**31 - 1  # mallopt takes an int
 
 
-def glibc():
+def glibc() -> ctypes.CDLL | None:
     """The C library when it is glibc (the only one with these ``mallopt`` knobs), else None."""
     if platform.libc_ver()[0] != "glibc":
         return None
@@ -29,7 +30,7 @@ def glibc():
 
 
 @contextlib.contextmanager
-def retained_heap():
+def retained_heap() -> Iterator[None]:
     """Serve large allocations from the heap and never trim it inside the block (glibc; elsewhere a no-op).
 
     Peak memory is unchanged (the same blocks are live at the peak); what changes is that memory
