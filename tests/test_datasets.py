@@ -159,3 +159,28 @@ def test_skip_unscored_writes_the_scene_with_no_scored_pixel(tmp_path, caplog):
     summary = prepare(tmp_path, skip_unscored=True)
     assert summary["scored_pixels"] == 0 and (tmp_path / "l.tif").exists()
     assert "left out of the score tables" in caplog.text
+
+
+def test_nan_and_infinite_pixels_are_no_data_in_every_band_and_counted(tmp_path, caplog):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    image = tmp_path / "image_NirRGB" / "s.tif"
+
+    def to_float_with_nan(data, profile):
+        data = data.astype(np.float32)
+        data[1, 8:12, 8:12] = np.nan  # one band is enough to make a pixel unusable
+        data[:, 0, 15] = np.inf
+        return data, {**profile, "dtype": "float32", "nodata": np.nan}
+
+    rewrite(image, to_float_with_nan)
+    with caplog.at_level("INFO"):
+        summary = prepare(tmp_path)
+    with rasterio.open(tmp_path / "i.tif") as prepared, rasterio.open(tmp_path / "l.tif") as labels:
+        bands, label = prepared.read(), labels.read(1)
+        assert prepared.nodata == 0  # the configured value: NaN cannot mark no data, nothing equals it
+    assert np.isfinite(bands).all()
+    assert (bands[:, 8:12, 8:12] == 0).all() and (bands[:, 0, 15] == 0).all()
+    assert (label[8:12, 8:12] == IGNORE_LABEL).all() and label[0, 15] == IGNORE_LABEL
+    assert summary["nonfinite_pixels"] == 17
+    assert summary["scored_pixels"] == 16 * 16 - 2 * 2 - 17
+    assert "(17 NaN or infinite pixels)" in caplog.text
+

@@ -25,6 +25,19 @@ def invalid_mask(image, at_or_below, rule):
     return low.any(axis=0) if rule == "any" else low.all(axis=0)
 
 
+def nonfinite_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels with a NaN or infinite value in any band (float images only; integers are always finite)."""
+    if not np.issubdtype(image.dtype, np.floating):
+        return np.zeros(image.shape[1:], dtype=bool)
+    return ~np.isfinite(image).all(axis=0)
+
+
+def scene_nodata(file_nodata: float | None, configured: float) -> float:
+    """The value no-data pixels get in the prepared scene: the file's own where it is a number, else the
+    configured one. NaN cannot mark no data there: nothing equals NaN, so later rules would take it as a value."""
+    return configured if file_nodata is None or not np.isfinite(file_nodata) else file_nodata
+
+
 def is_georeferenced(profile: Mapping[str, Any]) -> bool:
     return profile.get("crs") is not None or not profile["transform"].is_identity
 
@@ -81,10 +94,11 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
         raw_labels, raw_profile = read_image(label_path)
     image = image[[b - 1 for b in bands]]
     nodata_cfg = dataset["nodata"]
-    nodata = profile.get("nodata")
-    if nodata is None:
-        nodata = nodata_cfg["value"]
-    invalid = invalid_mask(image, nodata_cfg["at_or_below"], nodata_cfg["bands"])
+    nodata = scene_nodata(profile.get("nodata"), nodata_cfg["value"])
+    # NaN and infinite pixels are no data here, the first rule that sees them, so no method and no score
+    # ever computes with them (one NaN makes an FCN's losses NaN and a K-means fit fail)
+    nonfinite = nonfinite_mask(image)
+    invalid = invalid_mask(image, nodata_cfg["at_or_below"], nodata_cfg["bands"]) | nonfinite
     image[:, invalid] = nodata
 
     if raw_labels.shape[1:] != image.shape[1:]:
@@ -110,8 +124,10 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
     write_raster(image_out, image, scene_profile)
     write_labels(label_out, labels, scene_profile)
-    log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data, %.1f%% labelled", Path(image_path).name,
-             len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), 100 * labelled.mean())
+    n_nonfinite = int(np.count_nonzero(nonfinite))
+    log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data (%d NaN or infinite pixels), %.1f%% labelled",
+             Path(image_path).name, len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), n_nonfinite,
+             100 * labelled.mean())
     return {"valid_fraction": float(1 - invalid.mean()), "labelled_fraction": float(labelled.mean()),
-            "scored_pixels": int(np.count_nonzero(labelled)),
+            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)),
             "class_counts": np.bincount(labels[labelled], minlength=len(dataset["labels"]["classes"])).tolist()}
