@@ -184,3 +184,9 @@ def test_nan_and_infinite_pixels_are_no_data_in_every_band_and_counted(tmp_path,
     assert summary["scored_pixels"] == 16 * 16 - 2 * 2 - 17
     assert "(17 NaN or infinite pixels)" in caplog.text
 
+
+def test_prepared_labels_carry_the_datasets_colours(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    prepare(tmp_path)
+    with rasterio.open(tmp_path / "l.tif") as labels:
+        assert [labels.colormap(1)[i][:3] for i in range(5)] == GID5_COLOURS

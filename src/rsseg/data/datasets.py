@@ -71,6 +71,12 @@ def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -
     return ", ".join(map(str, found[:limit])) + more
 
 
+def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
+    """The classes' own colours where the labels are colour-coded (the prepared labels' colour table shows a
+    class as the publisher does); none for index codes."""
+    return [c["colour"] for c in encoding["classes"]] if encoding["type"] == "colour" else []
+
+
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
                   dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
@@ -123,7 +129,7 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
     write_raster(image_out, image, scene_profile)
-    write_labels(label_out, labels, scene_profile)
+    write_labels(label_out, labels, scene_profile, colours=class_colours(dataset["labels"]))
     n_nonfinite = int(np.count_nonzero(nonfinite))
     log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data (%d NaN or infinite pixels), %.1f%% labelled",
              Path(image_path).name, len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), n_nonfinite,

@@ -1,24 +1,52 @@
-"""Reading and writing GeoTIFFs with validation; outputs are written atomically (:mod:`rsseg.files`)."""
+"""Reading and writing GeoTIFFs with validation; outputs are written atomically (:mod:`rsseg.files`).
 
+Label maps (segmentations, prepared labels, superpixels) are Cloud-Optimized GeoTIFFs: tiled, with
+internal overviews and, for uint8 maps, a colour table, so a GIS opens a GID-sized map at once and shows
+its classes in colour.
+"""
+
+import colorsys
+import warnings
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import rasterio
-from rasterio.errors import RasterioIOError
+import rasterio.shutil
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
 from .. import IGNORE_LABEL
 from ..errors import InputError
-from ..files import atomic_path
+from ..files import StrPath, atomic_path
+
+COG_BLOCK_SIZE = 256
+"""Tile size of label maps; overviews are added down to about this size."""
+GOLDEN_RATIO_CONJUGATE = 0.618033988749895
+"""Hue step between successive label colours: any number of labels get well-separated hues."""
+RGB = tuple[int, int, int]
 
 
 def open_raster(path):
-    """Open a raster for reading, turning GDAL's errors into an :class:`InputError`."""
+    """Open a raster for reading, turning GDAL's errors into an :class:`InputError`.
+
+    Files without georeferencing (PNG, JPEG, and the scenes prepared from them) are read without
+    rasterio's NotGeoreferencedWarning: the workflow says so once per dataset, not at every read.
+    """
     try:
-        return rasterio.open(path)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            return rasterio.open(path)
     except RasterioIOError as err:
-        reason = "does not exist" if not Path(path).exists() else f"is not a readable raster ({err})"
+        reason = "does not exist" if not Path(path).exists() else f"is not a readable raster ({gdal_reason(err)})"
         raise InputError(path, reason) from None
+
+
+def gdal_reason(err: RasterioIOError) -> str:
+    """GDAL's own words for a failure: rasterio's read errors say "see previous exception" and chain it."""
+    return str(err.__cause__ or err)
 
 
 def check_band_count(path, found, expected):
@@ -33,7 +61,7 @@ def read_image(path, expected_bands=None, window=None):
         try:
             data = src.read(window=window)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({err})") from None
+            raise InputError(path, f"cannot be decoded ({gdal_reason(err)})") from None
         return data, src.profile
 
 
@@ -47,7 +75,7 @@ def read_labels(path, shape=None):
         try:
             return src.read(1)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({err})") from None
+            raise InputError(path, f"cannot be decoded ({gdal_reason(err)})") from None
 
 
 def raster_shape(path):
@@ -55,9 +83,14 @@ def raster_shape(path):
         return src.count, src.height, src.width
 
 
+def grid_of(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The size and georeferencing of a raster profile, for another raster on the same grid."""
+    return {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
+
+
 def label_profile(profile, dtype="uint8", nodata=IGNORE_LABEL):
     """Profile of a single-band label raster on the grid of ``profile``."""
-    out = {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
+    out = grid_of(profile)
     out.update(driver="GTiff", count=1, dtype=dtype, nodata=nodata, compress="deflate",
                tiled=True, blockxsize=256, blockysize=256)
     if out["width"] < 256 or out["height"] < 256:
@@ -76,11 +109,41 @@ def write_raster(path, data, profile):
         dst.write(data)
 
 
-def write_labels(path, labels, profile, nodata=IGNORE_LABEL):
-    """Write a label map on the grid of ``profile`` (uint8 when the labels fit, else int32)."""
+def distinct_colours(n: int) -> list[RGB]:
+    """``n`` colours of well-separated hues, for labels without a colour of their own (segment ids)."""
+    return [tuple(round(255 * c) for c in colorsys.hsv_to_rgb(i * GOLDEN_RATIO_CONJUGATE % 1, 0.7, 0.9))
+            for i in range(n)]
+
+
+def colour_table(colours: Sequence[Sequence[int]], nodata: float | None) -> dict[int, tuple[int, int, int, int]]:
+    """A uint8 map's GDAL colour table: ``colours`` for the first labels, distinct hues for the others, and
+    the no-data value transparent."""
+    rgbs = [*map(tuple, colours), *distinct_colours(256 - len(colours))]
+    table = {value: (*rgb, 255) for value, rgb in enumerate(rgbs)}
+    if nodata is not None and 0 <= nodata <= 255:
+        table[int(nodata)] = (0, 0, 0, 0)
+    return table
+
+
+def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any], nodata: float | None = IGNORE_LABEL,
+                 colours: Sequence[Sequence[int]] = ()) -> None:
+    """Write a label map on the grid of ``profile`` (uint8 when the labels fit, else int32), atomically, as a
+    Cloud-Optimized GeoTIFF; a uint8 map gets a colour table (``colours`` for labels 0, 1, ..., if given).
+
+    The map is drawn in memory first: the COG driver only copies a finished dataset, whose overviews it
+    builds by nearest neighbour, so that an overview pixel is a label, never a mean of labels.
+    """
     labels = np.asarray(labels)
     dtype = "uint8" if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255) else "int32"
-    write_raster(path, labels.astype(dtype, copy=False), label_profile(profile, dtype, nodata))
+    with warnings.catch_warnings(), MemoryFile() as memory, atomic_path(path) as tmp:
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # PNG datasets: said once by the workflow
+        with memory.open(driver="GTiff", count=1, dtype=dtype, nodata=nodata, **grid_of(profile)) as draft:
+            draft.write(labels.astype(dtype, copy=False), 1)
+            if dtype == "uint8":
+                draft.write_colormap(1, colour_table(colours, nodata))
+        with memory.open() as draft:
+            rasterio.shutil.copy(draft, tmp, driver="COG", compress="DEFLATE", blocksize=COG_BLOCK_SIZE,
+                                 overview_resampling="NEAREST")
 
 
 def row_windows(height, width, rows_per_block):
