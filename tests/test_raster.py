@@ -45,7 +45,8 @@ def test_label_maps_are_cloud_optimized_with_overviews_and_a_colour_table(tmp_pa
     write_labels(tmp_path / "map.tif", labels, profile, colours=[(255, 0, 0), (0, 255, 0)])
     with rasterio.open(tmp_path / "map.tif") as src:
         assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
-        assert src.profile["tiled"] and src.block_shapes == [(256, 256)] and src.overviews(1) == [2, 4]  # down to one tile
+        # overviews down to one tile
+        assert src.profile["tiled"] and src.block_shapes == [(256, 256)] and src.overviews(1) == [2, 4]
         assert np.array_equal(src.read(1), labels) and src.nodata == 255 and src.crs == "EPSG:32650"
         colours = src.colormap(1)
         # the classes' own colours first, distinct hues for the other labels, no data transparent
