@@ -3,6 +3,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import yaml
+
 from snakemake.exceptions import WorkflowError
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
@@ -15,17 +17,36 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p))
 sys.path.insert(0, SRC_DIR)
 
-from rsseg.config import config_problems, dataset_archives, dataset_bands
+from rsseg.config import (
+    coerce_booleans,
+    config_problems,
+    dataset_archives,
+    dataset_bands,
+    unknown_settings,
+)
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
 from rsseg.files import read_json
 
-validate(config, "../schemas/config.schema.yaml")
+
+def stop(*lines):
+    """End the run with these lines (``error: ...`` each), no traceback: the user's input is at fault."""
+    print("\n".join(f"error: {line}" for line in lines), file=sys.stderr)
+    sys.exit(1)
+
+
+SCHEMA_FILE = "../schemas/config.schema.yaml"
+SCHEMA = yaml.safe_load((Path(workflow.current_basedir) / SCHEMA_FILE).read_text())
+coerce_booleans(config, SCHEMA)  # --config key=true arrives as a string
+# A misspelt key would run with the default it was meant to change: stop, naming the nearest valid key.
+UNKNOWN = unknown_settings(config, SCHEMA)
+if UNKNOWN:
+    stop(*(f"config: {problem}" for problem in UNKNOWN))
+validate(config, SCHEMA_FILE)
 # What the schema cannot see (values against each other) stops the run here, before any job, one
 # line per problem.
 PROBLEMS = config_problems(config)
 if PROBLEMS:
-    print("\n".join(f"error: config: {problem}" for problem in PROBLEMS), file=sys.stderr)
-    sys.exit(1)
+    stop(*(f"config: {problem}" for problem in PROBLEMS))
 
 
 def dataset_config(dataset):
