@@ -10,6 +10,11 @@ class InputError(ValueError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class UnreadableError(InputError):
+    """A file exists but cannot be read (truncated, corrupt). Where the workflow made it, the job that finds it
+    so removes it, and the next run makes it again (:func:`rsseg.scripting.run_rule`)."""
+
+
 class ConfigError(ValueError):
     """A setting cannot work here (e.g. ``device: cuda`` on a machine without a GPU); the message names it."""
 

@@ -10,12 +10,20 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from .errors import UnreadableError
+
 StrPath = str | os.PathLike
 """A file system path as the entry points accept it."""
+REMOVED_LIST = Path("results") / ".removed"
+"""Outputs of earlier jobs that a later job found unreadable and removed, one path a line (relative to the
+working directory), kept as a log: how often an output was removed is a parameter of the rule making it
+(common.smk), so the next run makes it again with all that was made from it. Snakemake alone would not:
+it takes a missing file whose consumers' outputs exist for an intermediate no longer needed."""
 
 
 def current_umask() -> int:
@@ -67,10 +75,28 @@ def write_json(path: StrPath, record: Any) -> None:
 
 
 def read_json(path: StrPath) -> Any:
-    return json.loads(Path(path).read_text())
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UnreadableError(path, f"is not valid JSON ({err})") from None
 
 
 def write_csv(path: StrPath, frame, **to_csv) -> None:
     """Write a pandas DataFrame as CSV without its index, atomically (tables, manifests)."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, **to_csv)
+
+
+def discard_unreadable(path: StrPath) -> None:
+    """Remove an output of an earlier job that cannot be read, and log it in :data:`REMOVED_LIST`."""
+    Path(path).unlink(missing_ok=True)
+    REMOVED_LIST.parent.mkdir(parents=True, exist_ok=True)
+    with REMOVED_LIST.open("a") as log:  # one short line per write: the appends of parallel jobs do not mix
+        log.write(f"{path}\n")
+
+
+def removal_counts() -> Counter[str]:
+    """How often each output of :data:`REMOVED_LIST` was removed."""
+    if not REMOVED_LIST.exists():
+        return Counter()
+    return Counter(line for line in REMOVED_LIST.read_text().splitlines() if line)

@@ -19,7 +19,7 @@ from rasterio.io import MemoryFile
 from rasterio.windows import Window
 
 from .. import IGNORE_LABEL
-from ..errors import InputError
+from ..errors import InputError, UnreadableError
 from ..files import StrPath, atomic_path
 
 COG_BLOCK_SIZE = 256
@@ -40,8 +40,9 @@ def open_raster(path):
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             return rasterio.open(path)
     except RasterioIOError as err:
-        reason = "does not exist" if not Path(path).exists() else f"is not a readable raster ({gdal_reason(err)})"
-        raise InputError(path, reason) from None
+        if not Path(path).exists():
+            raise InputError(path, "does not exist") from None
+        raise UnreadableError(path, f"is not a readable raster ({gdal_reason(err)})") from None
 
 
 def gdal_reason(err: RasterioIOError) -> str:
@@ -61,7 +62,7 @@ def read_image(path, expected_bands=None, window=None):
         try:
             data = src.read(window=window)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({gdal_reason(err)})") from None
+            raise UnreadableError(path, f"cannot be decoded ({gdal_reason(err)})") from None
         return data, src.profile
 
 
@@ -75,7 +76,7 @@ def read_labels(path, shape=None):
         try:
             return src.read(1)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({gdal_reason(err)})") from None
+            raise UnreadableError(path, f"cannot be decoded ({gdal_reason(err)})") from None
 
 
 def raster_shape(path):
