@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from rsseg.errors import ConfigError, InputError, UnreadableError
-from rsseg.files import REMOVED_LIST, removal_counts
+from rsseg.files import REMAKE_LOG, remake_counts
 from rsseg.scripting import run_rule
 
 
@@ -82,4 +82,4 @@ def test_an_unreadable_output_of_an_earlier_job_is_removed_and_logged_for_the_ne
     assert first == f"error: {cached}: cannot be decoded; removed it: the next run makes it again"
     assert second == f"error: {source}: cannot be decoded"  # a source is the user's, never removed
     assert not cached.exists() and source.exists()
-    assert REMOVED_LIST.read_text() == f"{cached}\n" and removal_counts() == {str(cached): 1}
+    assert REMAKE_LOG.read_text() == f"{cached}\n" and remake_counts() == {str(cached): 1}

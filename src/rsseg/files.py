@@ -19,11 +19,12 @@ from .errors import UnreadableError
 
 StrPath = str | os.PathLike
 """A file system path as the entry points accept it."""
-REMOVED_LIST = Path("results") / ".removed"
-"""Outputs of earlier jobs that a later job found unreadable and removed, one path a line (relative to the
-working directory), kept as a log: how often an output was removed is a parameter of the rule making it
-(common.smk), so the next run makes it again with all that was made from it. Snakemake alone would not:
-it takes a missing file whose consumers' outputs exist for an intermediate no longer needed."""
+REMAKE_LOG = Path("results") / ".remake"
+"""Outputs that the next run must make again, one path a line (relative to the working directory), kept
+as a log: an output of an earlier job that a later job found unreadable and removed, a dataset placed as
+unavailable after a failed download. How often an output is logged is a parameter of the rule making it
+(common.smk), so a new entry makes it again with all made from it. Snakemake alone would not: it takes a
+missing file whose consumers' outputs exist for an intermediate no longer needed."""
 
 
 def current_umask() -> int:
@@ -87,16 +88,21 @@ def write_csv(path: StrPath, frame, **to_csv) -> None:
         frame.to_csv(tmp, index=False, **to_csv)
 
 
-def discard_unreadable(path: StrPath) -> None:
-    """Remove an output of an earlier job that cannot be read, and log it in :data:`REMOVED_LIST`."""
-    Path(path).unlink(missing_ok=True)
-    REMOVED_LIST.parent.mkdir(parents=True, exist_ok=True)
-    with REMOVED_LIST.open("a") as log:  # one short line per write: the appends of parallel jobs do not mix
+def log_for_remaking(path: StrPath) -> None:
+    """Log an output in :data:`REMAKE_LOG` for the next run to make again."""
+    REMAKE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with REMAKE_LOG.open("a") as log:  # one short line per write: the appends of parallel jobs do not mix
         log.write(f"{path}\n")
 
 
-def removal_counts() -> Counter[str]:
-    """How often each output of :data:`REMOVED_LIST` was removed."""
-    if not REMOVED_LIST.exists():
+def discard_unreadable(path: StrPath) -> None:
+    """Remove an output of an earlier job that cannot be read, for the next run to make it again."""
+    Path(path).unlink(missing_ok=True)
+    log_for_remaking(path)
+
+
+def remake_counts() -> Counter[str]:
+    """How often each output of :data:`REMAKE_LOG` was logged."""
+    if not REMAKE_LOG.exists():
         return Counter()
-    return Counter(line for line in REMOVED_LIST.read_text().splitlines() if line)
+    return Counter(line for line in REMAKE_LOG.read_text().splitlines() if line)

@@ -25,7 +25,7 @@ from rsseg.config import (
     unknown_settings,
 )
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
-from rsseg.files import read_json, removal_counts
+from rsseg.files import read_json, remake_counts
 
 
 def stop(*lines):
@@ -49,19 +49,19 @@ if PROBLEMS:
     stop(*(f"config: {problem}" for problem in PROBLEMS))
 
 
-# Outputs that a job found unreadable and removed (rsseg.scripting.run_rule), with how often.
-REMOVED = removal_counts()
+# Outputs logged for the next run to make again (rsseg.files.REMAKE_LOG), with how often.
+REMAKES = remake_counts()
 
 
-def regenerations(rule):
-    """Params function of a rule whose outputs other rules read: how often an output of the job was found
-    unreadable and removed. A new count is a changed parameter, so the next run makes the outputs again and
-    everything made from them; Snakemake alone would take the missing file for an intermediate no longer
-    needed and keep the tables made from it."""
+def remakes(rule):
+    """Params function of a rule whose outputs other rules read: how often an output of the job was logged
+    to be made again (found unreadable and removed, a failed download). A new count is a changed parameter,
+    so the run makes the outputs again and everything made from them; Snakemake alone would take a
+    missing file for an intermediate no longer needed and keep the tables made from it."""
 
     def count(wildcards):
         outputs = [pattern.format(**dict(wildcards.items())) for pattern in getattr(rules, rule).output]
-        return f"remade {sum(REMOVED[path] for path in outputs)} times"
+        return f"remade {sum(REMAKES[path] for path in outputs)} times"
 
     return count
 

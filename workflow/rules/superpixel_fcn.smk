@@ -18,7 +18,7 @@ rule superpixels:
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],
         tile_size=config["superpixels"].get("tile_size"),
-        regenerated=regenerations("superpixels"),
+        remade=remakes("superpixels"),
     script:
         "../scripts/superpixels.py"
 
@@ -43,6 +43,6 @@ rule superpixel_fcn:
         fcn=config["superpixel_fcn"],
         device=config["device"],
         seed=config["seed"],
-        regenerated=regenerations("superpixel_fcn"),
+        remade=remakes("superpixel_fcn"),
     script:
         "../scripts/superpixel_fcn.py"
