@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import torch
 
-from conftest import REPO, SNAKEMAKE, rewrite, write_gid_like
+from conftest import REPO, SNAKEMAKE, assert_one_line_failure, rewrite, write_gid_like
 
 pytestmark = pytest.mark.e2e
 
@@ -30,16 +30,6 @@ def local_workflow(tiny_workflow, tmp_path):
     tiny_workflow.source = source / "tiny"
     tiny_workflow.linked = "resources/datasets/tiny/tiny"  # the source as the workflow sees it, and names it
     return tiny_workflow
-
-
-def error_lines(done):
-    return [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-
-
-def assert_one_line_failure(done, message):
-    """The run failed, without a traceback, with a line of the form ``error: <message>...``."""
-    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
-    assert any(line.startswith(f"error: {message}") for line in error_lines(done)), done.stderr[-3000:]
 
 
 def test_an_empty_scene_stops_in_prepare_scene_naming_the_image(local_workflow):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from snakemake.exceptions import WorkflowError
+from snakemake.exceptions import IncompleteCheckpointException
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
@@ -24,6 +24,7 @@ from rsseg.config import (
     dataset_bands,
     unknown_settings,
 )
+from rsseg.placement import folder_state, unavailable_reason
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
 from rsseg.files import read_json, remake_counts
 
@@ -67,14 +68,9 @@ def remakes(rule):
 
 
 def dataset_config(dataset):
-    try:
-        return config["datasets"][dataset]
-    except KeyError:
-        raise ValueError(f"dataset {dataset!r} is not in the config (known: {', '.join(config['datasets'])})")
-
-
-def n_classes(dataset):
-    return len(dataset_config(dataset)["labels"]["classes"])
+    if dataset not in config["datasets"]:  # a target naming a dataset of no config entry
+        stop(f"dataset {dataset!r} is not in the config (known: {', '.join(config['datasets'])})")
+    return config["datasets"][dataset]
 
 
 SCENE_FILES = {}
@@ -86,19 +82,20 @@ def scene_files(dataset):
     root = checkpoints.download_dataset.get(dataset=dataset).output.root
     if dataset not in SCENE_FILES:
         cfg = dataset_config(dataset)
-        found = find_scenes(root, cfg["layout"])
-        if not found:
-            raise WorkflowError(
-                f"dataset {dataset}: no image in {root} matches {cfg['layout']['image']} "
-                f"with a label at {cfg['layout']['label']}"
+        unavailable = unavailable_reason(root)
+        if unavailable:
+            stop(f"dataset {dataset}: {unavailable}")
+        found = find_scenes(root, cfg["layout"])  # never empty: the download job checks it
+        try:
+            chosen = select_scenes(
+                list(found),
+                wanted=cfg.get("scenes"),
+                max_scenes=cfg.get("max_scenes"),
+                seed=config["seed"],
+                dataset=dataset,
             )
-        chosen = select_scenes(
-            list(found),
-            wanted=cfg.get("scenes"),
-            max_scenes=cfg.get("max_scenes"),
-            seed=config["seed"],
-            dataset=dataset,
-        )
+        except ValueError as err:  # datasets.{dataset}.scenes names scenes the source does not have
+            stop(str(err))
         if not expects_georeferencing(cfg["layout"]):
             logger.warning(
                 f"dataset {dataset}: its images carry no georeferencing; its scenes are prepared "
@@ -181,7 +178,10 @@ def per_scene(pattern, scene_list=scored_scenes):
 
 
 def raw_scene_files(wildcards):
-    return scene_files(wildcards.dataset)[wildcards.scene]
+    files = scene_files(wildcards.dataset)
+    if wildcards.scene not in files:  # a target naming a scene the dataset does not have (or not chosen)
+        stop(f"dataset {wildcards.dataset} has no scene {wildcards.scene!r} (its scenes: {', '.join(files)})")
+    return files[wildcards.scene]
 
 
 def band_indices(dataset, setting):
@@ -199,16 +199,33 @@ def clusters_or_classes(value, dataset):
 
 
 def study_datasets():
-    """``(datasets to run, {dataset: what is missing})``: a dataset runs when its source downloads by
-    itself or its local folder exists."""
-    present, missing = [], {}
+    """``(datasets to run, {dataset: why it is missing}, datasets whose download is yet to be tried)``: a
+    dataset runs when its local folder exists or its download succeeded. A download that failed is missing
+    only where study.skip_missing let its job place it as unavailable; else its job stopped the run."""
+    present, missing, pending = [], {}, []
     for name in config["study"]["datasets"]:
         cfg = dataset_config(name)
-        if dataset_archives(name, cfg) or Path(cfg["source"]).is_dir():
+        if dataset_archives(name, cfg):
+            try:
+                unavailable = unavailable_reason(checkpoints.download_dataset.get(dataset=name).output.root)
+            except IncompleteCheckpointException:
+                pending.append(name)
+            else:
+                if unavailable:
+                    missing[name] = unavailable
+                else:
+                    present.append(name)
+        elif Path(cfg["source"]).is_dir():
             present.append(name)
         else:
             missing[name] = f"{cfg['source']}/ is missing: {cfg.get('manual', 'place the dataset there')}"
-    return present, missing
+    return present, missing, pending
+
+
+def pending_downloads(wildcards):
+    """Input function of the study's rules: the datasets to download first, all at once; each rule is
+    evaluated again once they are placed."""
+    return [f"resources/datasets/{name}" for name in study_datasets()[2]]
 
 
 def weights_installed():
@@ -221,12 +238,12 @@ def weights_installed():
 
 
 def study_farmland_datasets():
-    present, _ = study_datasets()
+    present, _, _ = study_datasets()
     return [name for name in present if dataset_config(name)["farmland"]] if weights_installed() else []
 
 
 def study_targets(wildcards):
-    present, missing = study_datasets()
+    present, missing, _ = study_datasets()
     if missing and not config["study"]["skip_missing"]:
         # one line per dataset, as for a bad config, rather than Snakemake's input-function traceback
         for name, reason in missing.items():
@@ -234,6 +251,7 @@ def study_targets(wildcards):
         print("(or set study.skip_missing: true to list these datasets as missing and go on)", file=sys.stderr)
         sys.exit(1)
     targets = ["results/study_ami.csv", "results/study.html", "results/study/figures/ami.png"]
+    targets += pending_downloads(wildcards)
     for name in present:
         targets += [f"results/{name}_ami.csv", f"results/{name}_summary.csv", f"results/{name}/figures/ami.png"]
     for name in study_farmland_datasets():

@@ -1,7 +1,8 @@
 # The whole study, `snakemake --cores 8 study`: for every dataset of study.datasets whose data is in place
 # or downloads by itself, its tables and figures (the farmland IoU where the weights are installed), the
 # cross-dataset table beside the papers' figures, and a study page. Missing manual data stops the run, one
-# line per dataset, unless study.skip_missing lists it as missing instead.
+# line per dataset, and so does a download that fails, unless study.skip_missing lists such datasets as
+# missing instead (the study's rules wait for the downloads, all at once, to know which).
 
 
 rule study:
@@ -11,6 +12,7 @@ rule study:
 
 rule study_table:
     input:
+        pending=pending_downloads,
         tables=lambda w: [f"results/{name}_ami.csv" for name in study_datasets()[0]],
         farmland=lambda w: [f"results/{name}_farmland_iou.csv" for name in study_farmland_datasets()],
     output:
@@ -64,6 +66,7 @@ rule study_chart:
 
 rule study_report:
     input:
+        pending=pending_downloads,
         table="results/study_ami.csv",
         farmland="results/study_farmland_iou.csv",
         chart="results/study/figures/ami.png",
