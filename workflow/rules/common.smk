@@ -73,6 +73,10 @@ def dataset_config(dataset):
     return config["datasets"][dataset]
 
 
+def n_classes(dataset):
+    return len(dataset_config(dataset)["labels"]["classes"])
+
+
 SCENE_FILES = {}
 
 

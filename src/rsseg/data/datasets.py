@@ -1,13 +1,11 @@
 """Preparing a dataset's scenes as analysis-ready GeoTIFFs: the configured bands, no data, decoded labels."""
 
 import logging
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio.errors import NotGeoreferencedWarning
 
 from .. import IGNORE_LABEL
 from ..errors import InputError
@@ -88,16 +86,13 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     """
     bands = dataset["bands"]
     georeferenced = expects_georeferencing(dataset["layout"])
-    with warnings.catch_warnings():
-        if not georeferenced:  # PNG and JPEG carry none: the workflow says so once for the dataset
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with open_raster(image_path) as src:
-            if src.count < max(bands):
-                raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
-            if src.crs is None and georeferenced:
-                log.warning("%s has no CRS; writing the scene without one", image_path)
-        image, profile = read_image(image_path)
-        raw_labels, raw_profile = read_image(label_path)
+    with open_raster(image_path) as src:  # PNG and JPEG carry no CRS: the workflow says so once for the dataset
+        if src.count < max(bands):
+            raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
+        if src.crs is None and georeferenced:
+            log.warning("%s has no CRS; writing the scene without one", image_path)
+    image, profile = read_image(image_path)
+    raw_labels, raw_profile = read_image(label_path)
     image = image[[b - 1 for b in bands]]
     nodata_cfg = dataset["nodata"]
     nodata = scene_nodata(profile.get("nodata"), nodata_cfg["value"])

@@ -6,8 +6,9 @@ its classes in colour.
 """
 
 import colorsys
+import contextlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +30,19 @@ GOLDEN_RATIO_CONJUGATE = 0.618033988749895
 RGB = tuple[int, int, int]
 
 
-def open_raster(path):
-    """Open a raster for reading, turning GDAL's errors into an :class:`InputError`.
+@contextlib.contextmanager
+def without_georeferencing_warning() -> Iterator[None]:
+    """Silence rasterio's NotGeoreferencedWarning: rasters of PNG and JPEG datasets have no georeferencing,
+    which the workflow says once per dataset, not at every read and write of every rule."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
 
-    Files without georeferencing (PNG, JPEG, and the scenes prepared from them) are read without
-    rasterio's NotGeoreferencedWarning: the workflow says so once per dataset, not at every read.
-    """
+
+def open_raster(path):
+    """Open a raster for reading, turning GDAL's errors into an :class:`InputError`."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with without_georeferencing_warning():
             return rasterio.open(path)
     except RasterioIOError as err:
         if not Path(path).exists():
@@ -106,7 +111,7 @@ def write_raster(path, data, profile):
     if data.ndim == 2:
         data = data[np.newaxis]
     profile = dict(profile, count=data.shape[0], dtype=data.dtype.name)
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with without_georeferencing_warning(), atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data)
 
 
@@ -136,8 +141,7 @@ def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any], 
     """
     labels = np.asarray(labels)
     dtype = "uint8" if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255) else "int32"
-    with warnings.catch_warnings(), MemoryFile() as memory, atomic_path(path) as tmp:
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # PNG datasets: said once by the workflow
+    with without_georeferencing_warning(), MemoryFile() as memory, atomic_path(path) as tmp:
         with memory.open(driver="GTiff", count=1, dtype=dtype, nodata=nodata, **grid_of(profile)) as draft:
             draft.write(labels.astype(dtype, copy=False), 1)
             if dtype == "uint8":
