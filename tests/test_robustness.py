@@ -156,6 +156,8 @@ def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gi
     output = local_workflow.workdir / target
     if whole_group:
         assert not output.exists()  # the job died before its atomic writes
+        # the job says so in one line, as Ctrl-C in a terminal shows it, without a traceback
+        assert "error: interrupted; rerun to resume" in err and "Traceback" not in err, err[-3000:]
 
     rerun = local_workflow.run(target)  # a plain rerun, as a user types it again
     assert "rule superpixel_fcn:" in rerun.stdout + rerun.stderr  # the job ran again
