@@ -55,7 +55,7 @@ REMAKES = remake_counts()
 
 
 def remakes(rule):
-    """Params function of a rule whose outputs other rules read: how often an output of the job was logged
+    """Params function (for rules whose outputs others read): how often an output of the job was logged
     to be made again (found unreadable and removed, a failed download). A new count is a changed parameter,
     so the run makes the outputs again and everything made from them; Snakemake alone would take a
     missing file for an intermediate no longer needed and keep the tables made from it."""
