@@ -16,7 +16,7 @@ import numpy as np
 import rasterio
 import rasterio.shutil
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-from rasterio.io import MemoryFile
+from rasterio.io import DatasetReader, MemoryFile
 from rasterio.windows import Window
 
 from .. import IGNORE_LABEL
@@ -39,7 +39,7 @@ def without_georeferencing_warning() -> Iterator[None]:
         yield
 
 
-def open_raster(path):
+def open_raster(path: StrPath) -> DatasetReader:
     """Open a raster for reading, turning GDAL's errors into an :class:`InputError`."""
     try:
         with without_georeferencing_warning():
@@ -60,7 +60,8 @@ def check_band_count(path, found, expected):
         raise InputError(path, f"has {found} band(s), expected {expected}")
 
 
-def read_image(path, expected_bands=None, window=None):
+def read_image(path: StrPath, expected_bands: int | None = None, window: Window | None = None
+               ) -> tuple[np.ndarray, dict[str, Any]]:
     """Read all bands as ``(bands, rows, cols)`` and the dataset profile."""
     with open_raster(path) as src:
         check_band_count(path, src.count, expected_bands)
@@ -71,7 +72,7 @@ def read_image(path, expected_bands=None, window=None):
         return data, src.profile
 
 
-def read_labels(path, shape=None):
+def read_labels(path: StrPath, shape: Sequence[int] | None = None) -> np.ndarray:
     """Read a single-band label raster; ``shape`` is the ``(rows, cols)`` it must have."""
     with open_raster(path) as src:
         check_band_count(path, src.count, 1)
@@ -94,7 +95,8 @@ def grid_of(profile: Mapping[str, Any]) -> dict[str, Any]:
     return {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
 
 
-def label_profile(profile, dtype="uint8", nodata=IGNORE_LABEL):
+def label_profile(profile: Mapping[str, Any], dtype: str = "uint8", nodata: float | None = IGNORE_LABEL
+                  ) -> dict[str, Any]:
     """Profile of a single-band label raster on the grid of ``profile``."""
     out = grid_of(profile)
     out.update(driver="GTiff", count=1, dtype=dtype, nodata=nodata, compress="deflate",
@@ -105,7 +107,7 @@ def label_profile(profile, dtype="uint8", nodata=IGNORE_LABEL):
     return out
 
 
-def write_raster(path, data, profile):
+def write_raster(path: StrPath, data: np.ndarray, profile: Mapping[str, Any]) -> None:
     """Write ``data`` (2-D or ``(bands, rows, cols)``) atomically with ``profile``."""
     data = np.asarray(data)
     if data.ndim == 2:
