@@ -124,6 +124,16 @@ def tiny_config(url, sha256):
     return config
 
 
+def error_lines(done):
+    return [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+
+
+def assert_one_line_failure(done, message):
+    """The run failed, without a traceback, with a line of the form ``error: <message>...``."""
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert any(line.startswith(f"error: {message}") for line in error_lines(done)), done.stderr[-3000:]
+
+
 class Workflow:
     """The repository's workflow run with ``--directory`` in a scratch folder holding its own config."""
 

@@ -5,6 +5,7 @@ unpacks them, and returns ``{scene name: (class index map, image bands)}``: the 
 must decode (IGNORE_LABEL where unlabelled) and the image's bands in file order.
 """
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,38 @@ def write_deepglobe(root, seed=0):
     return scenes
 
 
+def zip_folder(archive, folder, arcroot=""):
+    """Zip every file under ``folder`` into ``archive``, under ``arcroot`` (a publisher's archive layout)."""
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted(Path(folder).rglob("*")):
+            if path.is_file():
+                zf.write(path, str(Path(arcroot) / path.relative_to(folder)))
+
+
+def write_vaihingen_zips(root, scratch, seed=0):
+    """The two zips ISPRS sends for Vaihingen: the orthophotos (``top/``) and the complete ground truth, flat."""
+    scenes = write_vaihingen(scratch, seed)
+    zip_folder(Path(root) / "ISPRS_semantic_labeling_Vaihingen.zip", Path(scratch) / "top", "top")
+    zip_folder(Path(root) / "ISPRS_semantic_labeling_Vaihingen_ground_truth_COMPLETE.zip",
+               Path(scratch) / "ground_truth")
+    return scenes
+
+
+def write_potsdam_zip(root, scratch, seed=0):
+    """Potsdam.zip as ISPRS's download wraps it: ``Potsdam/4_Ortho_RGBIR.zip`` (its folder inside) and
+    ``Potsdam/5_Labels_all.zip`` (flat)."""
+    scenes = write_potsdam(Path(scratch) / "unpacked", seed)
+    inner = Path(scratch) / "Potsdam"
+    zip_folder(inner / "4_Ortho_RGBIR.zip", Path(scratch) / "unpacked" / "4_Ortho_RGBIR", "4_Ortho_RGBIR")
+    zip_folder(inner / "5_Labels_all.zip", Path(scratch) / "unpacked" / "5_Labels_all")
+    zip_folder(Path(root) / "Potsdam.zip", inner, "Potsdam")
+    return scenes
+
+
 WRITERS = {"loveda": write_loveda, "gid15-zip": write_gid15_zip, "vaihingen": write_vaihingen,
            "potsdam": write_potsdam, "deepglobe": write_deepglobe}
 """The writer of each dataset of config/config.yaml that the tests rebuild in its real layout."""
+
+AS_DELIVERED = {"vaihingen": write_vaihingen_zips, "potsdam": write_potsdam_zip}
+"""Writers of the archives a publisher sends, as they come (``writer(root, scratch)``)."""

@@ -1,12 +1,13 @@
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
-from rsseg.config import config_problems, sensitivity_points
+from rsseg.config import coerce_booleans, config_problems, dataset_bands, sensitivity_points, unknown_settings
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -76,9 +77,12 @@ def test_the_repository_config_has_no_problem():
      "datasets.demo: bands has 4 entries but band_names 3; give one name per selected band"),
     (lambda c: c["datasets"]["demo"].update(farmland=["vineyard"]),
      "datasets.demo.farmland names ['vineyard'], which are not classes of dataset demo"),
-    (lambda c: c["datasets"]["loveda"].pop("composite_bands"),
-     "report.composite names ['nir'], which are not bands of dataset loveda (['red', 'green', 'blue']); "
-     "set datasets.loveda.composite_bands"),
+    (lambda c: c["datasets"]["loveda"].pop("superpixel_bands", None) or c["superpixels"].update(bands=["nir"]),
+     "superpixels.bands names ['nir'], which are not bands of dataset loveda (['red', 'green', 'blue']); "
+     "set datasets.loveda.superpixel_bands"),
+    (lambda c: c["datasets"]["demo"].update(checksum="md5:" + "0" * 32, source="resources/manual/demo"),
+     "datasets.demo.checksum is set, but source resources/manual/demo is a local folder, which no checksum "
+     "describes; remove the checksum"),
     (lambda c: c["study"].update(datasets=["demo", "evlab"]),
      "study.datasets lists dataset 'evlab', which is not in datasets"),
 ])
@@ -104,3 +108,46 @@ def test_the_test_folder_runs_by_hand(tmp_path):
                            "--cores", "1", "--dry-run"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "download_dataset" in done.stdout + done.stderr
+
+
+def schema():
+    return yaml.safe_load(Path(SCHEMA).read_text())
+
+
+def test_unknown_settings_are_named_with_the_nearest_valid_key():
+    config = repo_config()
+    config["superpixel_fnc"] = {"epochs": 1}
+    config["superpixel_fcn"]["epoch"] = 3
+    config["datasets"]["gid"]["composite_band"] = ["red", "green", "blue"]
+    config["zzz"] = 1
+    assert sorted(unknown_settings(config, schema())) == [
+        "unknown setting datasets.gid.composite_band (did you mean datasets.gid.composite_bands?)",
+        "unknown setting superpixel_fcn.epoch (did you mean superpixel_fcn.epochs?)",
+        "unknown setting superpixel_fnc (did you mean superpixel_fcn?)",
+        "unknown setting zzz (valid here: classifier, datasets, device, farmland_iou, isodata, kmeans, methods, "
+        "patches, report, resources, run, sam, sam_clip, seed, sensitivity, skip_unscored_scenes, study, "
+        "superpixel_fcn, superpixels, upscale, weights)"]
+    assert unknown_settings(repo_config(), schema()) == []
+    with pytest.raises(Exception, match="'superpixel_fnc' was unexpected"):  # the schema itself refuses it too
+        validate({**repo_config(), "superpixel_fnc": {"epochs": 1}}, SCHEMA)
+
+
+def test_true_and_false_words_become_booleans_where_the_schema_wants_one():
+    config = repo_config()
+    config.update(skip_unscored_scenes="true", farmland_iou="False", seed="true")
+    config["study"]["skip_missing"] = "TRUE"
+    coerce_booleans(config, schema())
+    assert config["skip_unscored_scenes"] is True and config["farmland_iou"] is False
+    assert config["study"]["skip_missing"] is True
+    assert config["seed"] == "true"  # not a boolean setting: the schema refuses it as it is
+
+
+def test_an_rgb_dataset_shows_true_colour_where_the_composite_names_a_band_it_lacks():
+    config = repo_config()
+    config["datasets"]["loveda"].pop("composite_bands")
+    assert config["report"]["composite"] == ["nir", "red", "green"]
+    assert dataset_bands(config, "loveda", "composite_bands") == ["red", "green", "blue"]
+    assert dataset_bands(config, "gid", "composite_bands") == ["nir", "red", "green"]
+    assert config_problems(config) == []  # not a problem: only the display falls back
+    config["datasets"]["loveda"]["band_names"] = ["a", "b", "c"]
+    assert dataset_bands(config, "loveda", "composite_bands") == ["a", "b", "c"]  # no RGB either: the first bands

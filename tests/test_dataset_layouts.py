@@ -8,10 +8,11 @@ import rasterio
 import yaml
 
 from conftest import REPO
-from dataset_fixtures import WRITERS
+from dataset_fixtures import AS_DELIVERED, WRITERS
 from rsseg.data.datasets import prepare_scene
 from rsseg.data.raster import read_labels
-from rsseg.scenes import find_scenes
+from rsseg.data.sources import place_folder
+from rsseg.scenes import find_scenes, patterns
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
@@ -35,7 +36,21 @@ def test_the_config_entry_finds_the_scenes_and_decodes_bands_and_labels(tmp_path
         # bands in the config's order (Potsdam: the infrared band first); JPEG is lossy
         tolerance = 12 if found[scene]["image"].endswith(".jpg") else 0
         assert np.abs(bands - image[[b - 1 for b in dataset["bands"]]].astype(int)).mean() <= tolerance
-    if not dataset["layout"]["image"].endswith(".tif"):
+    if not patterns(dataset["layout"]["image"])[0].endswith(".tif"):
         # PNG and JPEG carry no georeferencing: the workflow says so once per dataset, not per file
         assert not [r for r in caplog.records if "CRS" in r.getMessage() or "geotransform" in r.getMessage()]
 
+
+
+@pytest.mark.parametrize("name", sorted(AS_DELIVERED))
+def test_the_archives_as_the_publisher_sends_them_are_found_in_the_manual_folder(tmp_path, name):
+    """The zips placed as they come (Potsdam's wrapped in one more), and the flat ground truth unpacked by hand."""
+    dataset = CONFIG["datasets"][name]
+    expected = AS_DELIVERED[name](tmp_path / "manual", tmp_path / "scratch")
+    place_folder(tmp_path / "manual", tmp_path / "placed")
+    found = find_scenes(tmp_path / "placed", dataset["layout"])
+    assert sorted(found) == sorted(expected)
+    for scene, (classes, _) in expected.items():
+        with rasterio.open(found[scene]["label"]) as labels:
+            assert labels.shape == classes.shape
+    assert not list((tmp_path / "placed").rglob("*.zip"))  # unpacked, not kept twice

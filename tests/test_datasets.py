@@ -1,4 +1,6 @@
 import tarfile
+import time
+import zipfile
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ from rsseg import IGNORE_LABEL
 from rsseg.data.datasets import prepare_scene
 from rsseg.errors import InputError
 from rsseg.data.labels import class_indices, decode_labels, pack_rgb, unpack_rgb
-from rsseg.data.sources import link_folder, unpack
+from rsseg.data.sources import place_folder, unpack
 
 GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
 
@@ -101,12 +103,45 @@ def test_unpack_tar_and_damaged_archive(tmp_path):
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
 
 
-def test_link_folder_exposes_entries_without_copying(tmp_path):
+def test_a_folder_is_placed_by_links_and_the_archives_in_it_unpacked(tmp_path):
     (tmp_path / "gid" / "image_NirRGB").mkdir(parents=True)
-    link_folder(tmp_path / "gid", tmp_path / "linked")
-    assert (tmp_path / "linked" / "image_NirRGB").is_symlink()
+    (tmp_path / "gid" / "top").mkdir()
+    (tmp_path / "gid" / "top" / "a.tif").write_text("unpacked by hand")
+    with zipfile.ZipFile(tmp_path / "gid" / "delivered.zip", "w") as zf:
+        zf.writestr(zipfile.ZipInfo("top/a.tif", date_time=(2016, 5, 1, 12, 0, 0)), "from the zip")
+        zf.writestr(zipfile.ZipInfo("gt/a.tif", date_time=(2016, 5, 1, 12, 0, 0)), "label")
+    place_folder(tmp_path / "gid", tmp_path / "placed")
+    placed = tmp_path / "placed"
+    assert (placed / "image_NirRGB").is_symlink() and (placed / "top").is_symlink()
+    assert (placed / "top" / "a.tif").read_text() == "unpacked by hand"  # the folder's own copy wins
+    assert (placed / "gt" / "a.tif").read_text() == "label" and not (placed / "delivered.zip").exists()
+    # the member's time, not the unpacking's: placing the folder again must not make its scenes look new
+    assert time.localtime((placed / "gt" / "a.tif").stat().st_mtime)[:3] == (2016, 5, 1)
     with pytest.raises(InputError, match="is not a folder"):
-        link_folder(tmp_path / "absent", tmp_path / "linked2")
+        place_folder(tmp_path / "absent", tmp_path / "placed2")
+
+
+def hostile_zip(path):
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("fine.txt", "x")
+        zf.writestr("../escaped.txt", "x")
+
+
+def hostile_tar(path):
+    with tarfile.open(path, "w") as tf:
+        link = tarfile.TarInfo("innocent")
+        link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tf.addfile(link)
+
+
+@pytest.mark.parametrize("name, write, member", [("evil.zip", hostile_zip, "../escaped.txt"),
+                                                 ("evil.tar", hostile_tar, "innocent")])
+def test_archive_members_that_would_land_outside_are_refused_as_unsafe_paths(tmp_path, name, write, member):
+    write(tmp_path / name)
+    with pytest.raises(InputError, match=rf"{name}: holds an unsafe path, '{member}', that would be written outside "
+                                         r"the folder it is unpacked into; refused"):
+        unpack([tmp_path / name], tmp_path / "out")
+    assert not (tmp_path / "out").exists() and not (tmp_path.parent / "escaped.txt").exists()
 
 
 def test_colour_threshold_removes_compression_noise_before_matching():
@@ -166,3 +201,34 @@ def test_skip_unscored_writes_the_scene_with_no_scored_pixel(tmp_path, caplog):
     summary = prepare(tmp_path, skip_unscored=True)
     assert summary["scored_pixels"] == 0 and (tmp_path / "l.tif").exists()
     assert "left out of the score tables" in caplog.text
+
+
+def test_nan_and_infinite_pixels_are_no_data_in_every_band_and_counted(tmp_path, caplog):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    image = tmp_path / "image_NirRGB" / "s.tif"
+
+    def to_float_with_nan(data, profile):
+        data = data.astype(np.float32)
+        data[1, 8:12, 8:12] = np.nan  # one band is enough to make a pixel unusable
+        data[:, 0, 15] = np.inf
+        return data, {**profile, "dtype": "float32", "nodata": np.nan}
+
+    rewrite(image, to_float_with_nan)
+    with caplog.at_level("INFO"):
+        summary = prepare(tmp_path)
+    with rasterio.open(tmp_path / "i.tif") as prepared, rasterio.open(tmp_path / "l.tif") as labels:
+        bands, label = prepared.read(), labels.read(1)
+        assert prepared.nodata == 0  # the configured value: NaN cannot mark no data, nothing equals it
+    assert np.isfinite(bands).all()
+    assert (bands[:, 8:12, 8:12] == 0).all() and (bands[:, 0, 15] == 0).all()
+    assert (label[8:12, 8:12] == IGNORE_LABEL).all() and label[0, 15] == IGNORE_LABEL
+    assert summary["nonfinite_pixels"] == 17
+    assert summary["scored_pixels"] == 16 * 16 - 2 * 2 - 17
+    assert "(17 NaN or infinite pixels)" in caplog.text
+
+
+def test_prepared_labels_carry_the_datasets_colours(tmp_path):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+    prepare(tmp_path)
+    with rasterio.open(tmp_path / "l.tif") as labels:
+        assert [labels.colormap(1)[i][:3] for i in range(5)] == GID5_COLOURS

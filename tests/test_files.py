@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from rsseg.errors import UnreadableError
 from rsseg.files import atomic_directory, atomic_path, read_json, write_json
 
 
@@ -51,3 +52,9 @@ def test_atomic_directory_follows_the_umask_unlike_mkdtemp(tmp_path, umask_022):
 def test_json_round_trip(tmp_path):
     write_json(tmp_path / "run" / "info.json", {"seconds": 1.5, "losses": [2.0, 1.0]})
     assert read_json(tmp_path / "run" / "info.json") == {"seconds": 1.5, "losses": [2.0, 1.0]}
+
+
+def test_a_damaged_json_file_is_unreadable_naming_it(tmp_path):
+    (tmp_path / "scores.json").write_text('{"ami": 0.3')
+    with pytest.raises(UnreadableError, match=r"scores\.json: is not valid JSON \(Expecting"):
+        read_json(tmp_path / "scores.json")

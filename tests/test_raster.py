@@ -45,3 +45,22 @@ def test_valid_mask_takes_bands_one_at_a_time_and_every_pixel_without_nodata():
     assert valid_mask(iter(bands), None).all()
     with pytest.raises(ValueError, match="at least one band"):
         valid_mask([], 0)
+
+
+def test_label_maps_are_cloud_optimized_with_overviews_and_a_colour_table(tmp_path):
+    profile = dict(width=600, height=520, crs="EPSG:32650", transform=from_origin(500000, 3400000, 4, 4))
+    labels = (np.arange(600)[None, :] // 100 + np.zeros((520, 1), int)).astype(np.uint8)  # stripes 0..5
+    labels[:10, :10] = 255
+    write_labels(tmp_path / "map.tif", labels, profile, colours=[(255, 0, 0), (0, 255, 0)])
+    with rasterio.open(tmp_path / "map.tif") as src:
+        assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG"
+        # overviews down to one tile
+        assert src.profile["tiled"] and src.block_shapes == [(256, 256)] and src.overviews(1) == [2, 4]
+        assert np.array_equal(src.read(1), labels) and src.nodata == 255 and src.crs == "EPSG:32650"
+        colours = src.colormap(1)
+        # the classes' own colours first, distinct hues for the other labels, no data transparent
+        assert colours[0] == (255, 0, 0, 255) and colours[1] == (0, 255, 0, 255) and colours[255][3] == 0
+        assert len({colours[i] for i in range(2, 6)}) == 4
+        # an overview pixel is a label (nearest neighbour), never a mean of two labels
+        assert set(np.unique(src.read(1, out_shape=(260, 300)))) <= set(range(6)) | {255}
+    assert [p.name for p in tmp_path.iterdir()] == ["map.tif"]  # written beside it, renamed into place

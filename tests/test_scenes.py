@@ -1,8 +1,10 @@
 """Finding a dataset's scenes in its source and choosing a seeded subset."""
 
+from pathlib import Path
+
 import pytest
 
-from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
+from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes, why_no_scenes
 
 LAYOUT = {"image": "{split}/img/{scene}.png", "label": "{split}/ann/{scene}_label.png"}
 
@@ -48,3 +50,28 @@ def test_a_listed_scene_that_is_not_there_is_an_error():
 def test_png_and_jpeg_layouts_carry_no_georeferencing():
     assert not expects_georeferencing({"image": "train/{scene}_sat.jpg"})
     assert expects_georeferencing({"image": "top/{scene}.tif"})
+
+
+def test_layout_alternatives_find_the_archives_as_unpacked_either_way(tmp_path):
+    layout = {"image": ["top/t_{scene}.tif", "Wrapped/top/t_{scene}.tif"],
+              "label": ["ground_truth/t_{scene}.tif", "t_{scene}.tif"]}
+    touch(tmp_path / "top" / "t_area1.tif")
+    touch(tmp_path / "t_area1.tif")  # the ground truth zip unpacked flat
+    touch(tmp_path / "top" / "t_area2.tif")
+    touch(tmp_path / "ground_truth" / "t_area2.tif")
+    touch(tmp_path / "ground_truth" / "t_area1.tif")  # preferred over the flat copy
+    touch(tmp_path / "Wrapped" / "top" / "t_area3.tif")
+    touch(tmp_path / "t_area3.tif")
+    found = find_scenes(tmp_path, layout)
+    assert {scene: Path(files["label"]).relative_to(tmp_path).as_posix() for scene, files in found.items()} == {
+        "area1": "ground_truth/t_area1.tif", "area2": "ground_truth/t_area2.tif", "area3": "t_area3.tif"}
+
+
+def test_a_source_without_scenes_says_what_it_lacks(tmp_path):
+    layout = {"image": "top/t_{scene}.tif", "label": ["ground_truth/t_{scene}.tif", "t_{scene}.tif"]}
+    assert why_no_scenes(tmp_path, layout) == "no file matches layout.image top/t_{scene}.tif"
+    touch(tmp_path / "top" / "t_area1.tif")
+    touch(tmp_path / "gts" / "t_area1.tif")  # where the layout does not look
+    assert why_no_scenes(tmp_path, layout) == (
+        "1 image(s) match layout.image, but none has its label at layout.label ground_truth/t_{scene}.tif or "
+        "t_{scene}.tif (for top/t_area1.tif: ground_truth/t_area1.tif)")

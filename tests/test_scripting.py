@@ -6,7 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from rsseg.errors import ConfigError, InputError
+from rsseg.errors import ConfigError, InputError, UnreadableError
+from rsseg.files import REMAKE_LOG, remake_counts
 from rsseg.scripting import run_rule
 
 
@@ -47,3 +48,38 @@ def test_an_unforeseen_failure_is_one_line_with_its_traceback_in_the_log(job, ca
 def test_success_is_silent(job, capsys):
     run_rule(lambda snakemake: None, job)
     assert capsys.readouterr().err == ""
+
+
+def test_ctrl_c_is_one_line_saying_to_rerun(job, capsys):
+    with pytest.raises(SystemExit):
+        run_rule(fail_with(KeyboardInterrupt()), job)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.splitlines()[-1] == "error: interrupted; rerun to resume"
+
+
+def test_gdal_info_lines_stay_in_the_log_not_on_the_console(job, capsys):
+    def main(snakemake):
+        logging.getLogger("rasterio._err").info("GDAL signalled an error: err_no=1, msg='TIFFFillStrip'")
+        raise InputError("scene.tif", "cannot be decoded")
+    with pytest.raises(SystemExit):
+        run_rule(main, job)
+    assert capsys.readouterr().err.splitlines() == ["error: scene.tif: cannot be decoded"]
+    assert "TIFFFillStrip" in Path(job.log[0]).read_text()
+
+
+def test_an_unreadable_output_of_an_earlier_job_is_removed_and_logged_for_the_next_run(job, capsys, tmp_path,
+                                                                                      monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a job's working directory is the workflow's
+    cached, source = Path("results/d/scenes/s/superpixels.tif"), Path("resources/datasets/d/s.tif")
+    for path in (cached, source):
+        path.parent.mkdir(parents=True)
+        path.write_bytes(b"II*\x00 truncated")
+    job.input = [str(cached), str(source)]
+    for path in (cached, source):
+        with pytest.raises(SystemExit):
+            run_rule(fail_with(UnreadableError(path, "cannot be decoded")), job)
+    first, second = capsys.readouterr().err.splitlines()[-2:]
+    assert first == f"error: {cached}: cannot be decoded; removed it: the next run makes it again"
+    assert second == f"error: {source}: cannot be decoded"  # a source is the user's, never removed
+    assert not cached.exists() and source.exists()
+    assert REMAKE_LOG.read_text() == f"{cached}\n" and remake_counts() == {str(cached): 1}

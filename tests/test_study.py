@@ -32,12 +32,15 @@ def loveda_server(tmp_path_factory):
 
 def study_config(config, loveda_sources, missing_folder):
     loveda = {**{k: v for k, v in CONFIG["datasets"]["loveda"].items() if k != "max_scenes"}, "source": loveda_sources}
+    loveda.pop("composite_bands")  # an RGB dataset: its maps fall back to red, green, blue
     vaihingen = {**CONFIG["datasets"]["vaihingen"], "source": str(missing_folder)}
-    config["datasets"].update({"tiny-loveda": loveda, "tiny-vaihingen": vaihingen})
+    # a dataset that downloads by itself, but not today (offline, or a host refusing it)
+    offline = {**loveda, "source": [{**loveda_sources[0], "url": loveda_sources[0]["url"].replace("Train", "Gone")}]}
+    config["datasets"].update({"tiny-loveda": loveda, "tiny-vaihingen": vaihingen, "tiny-offline": offline})
     config["datasets"]["tiny"]["published"] = {"ami": {"kmeans": 0.5}, "source": "a made-up paper"}
     config["datasets"]["tiny"]["scenes"] = ["scene_a"]  # one scene is enough here, and twelve jobs fewer
     config["superpixel_fcn"].update(window=32, stride=24)  # the LoveDA tiles are 40x48 px
-    config["study"] = {"datasets": ["tiny", "tiny-loveda", "tiny-vaihingen"], "skip_missing": False,
+    config["study"] = {"datasets": ["tiny", "tiny-loveda", "tiny-vaihingen", "tiny-offline"], "skip_missing": False,
                        "sensitivity": ["tiny"]}
     config["sensitivity"] = {"scale": [16, 32], "epochs": [1, 2], "n_classes": [4, 8]}
     return config
@@ -54,7 +57,10 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     config = tiny_workflow.config
     config["study"]["skip_missing"] = True
     tiny_workflow.write_config(config)
-    tiny_workflow.run("study")
+    done = tiny_workflow.run("study")
+    # PNG images carry no georeferencing: said once for the dataset, not at every read of every rule
+    assert "NotGeoreferencedWarning" not in done.stderr
+    assert done.stderr.count("dataset tiny-loveda: its images carry no georeferencing") == 1
     results = tiny_workflow.workdir / "results"
     study = pd.read_csv(results / "study_ami.csv")
     assert list(study.columns) == ["dataset", "method", "ami_mean", "ami_std", "n_scenes", "published_ami",
@@ -68,6 +74,11 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     assert paper["published_ami"] == 0.5 and paper["published_source"] == "a made-up paper"
     missing_row = study.loc[study["dataset"] == "tiny-vaihingen", "status"].item()
     assert missing_row.startswith(f"missing: {missing}/ is missing")
+    offline_row = study.loc[study["dataset"] == "tiny-offline", "status"].item()
+    assert offline_row.startswith("missing: resources/downloads/tiny-offline/Gone.zip: missing and cannot download ")
+    assert "404" in offline_row and "place a manual copy (md5:" in offline_row
+    retry = tiny_workflow.run("study", "--dry-run")  # a failed download is tried again, not kept as missing
+    assert "checkpoint download_dataset:" in retry.stdout and "dataset=tiny-offline" in retry.stdout
     # LoveDA's scenes are named by split, domain and tile; both archives were unpacked into one folder
     loveda = pd.read_csv(results / "tiny-loveda_ami.csv")
     assert sorted(loveda["scene"].unique()) == ["Train_Urban_1366", "Val_Rural_3514"]

@@ -6,21 +6,35 @@ not classes), so that a run stops at once with one line per problem instead of f
 later. Standard library only: the workflow's own process imports this module.
 """
 
-from collections.abc import Mapping
-from typing import Any
+import difflib
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any, NamedTuple
 
 from .urls import is_remote, source_filename
 
 BAND_SETTINGS = {"superpixel_bands": ("superpixels", "bands"), "upscale_bands": ("upscale", "bands"),
                  "composite_bands": ("report", "composite")}
 """Settings that name bands: the dataset key that overrides each, and the global setting it overrides."""
+TRUE_COLOUR = ["red", "green", "blue"]
+BOOLEAN_WORDS = {"true": True, "false": False}
+"""``--config key=true`` reaches the config as a string; these words are the booleans they say."""
 
 
 def dataset_bands(config: Mapping[str, Any], dataset: str, setting: str) -> list[str]:
     """The band names ``setting`` (a key of :data:`BAND_SETTINGS`) selects for ``dataset``: the dataset's own
-    override, else the global setting."""
+    override, else the global setting.
+
+    The maps' composite is only for display, so where the dataset lacks a band of ``report.composite`` (an
+    RGB dataset under a NIR-red-green composite) it falls back to red, green, blue, else its first bands.
+    The other settings change results, so a band they name and the dataset lacks is a config problem.
+    """
     section, key = BAND_SETTINGS[setting]
-    return list(config["datasets"][dataset].get(setting, config[section][key]))
+    entry = config["datasets"][dataset]
+    bands = list(entry.get(setting, config[section][key]))
+    names = entry["band_names"]
+    if setting != "composite_bands" or setting in entry or set(bands) <= set(names):
+        return bands
+    return TRUE_COLOUR if set(TRUE_COLOUR) <= set(names) else (names * 3)[:3]
 
 
 def dataset_problems(name: str, dataset: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
@@ -38,6 +52,10 @@ def dataset_problems(name: str, dataset: Mapping[str, Any], config: Mapping[str,
             source = f"{where}.{setting}" if setting in dataset else f"{section}.{key}"
             problems.append(f"{source} names {unknown}, which are not bands of dataset {name} ({band_names}); "
                             f"set {where}.{setting}")
+    source = dataset["source"]
+    if "checksum" in dataset and isinstance(source, str) and not is_remote(source):
+        problems.append(f"{where}.checksum is set, but source {source} is a local folder, which no checksum "
+                        "describes; remove the checksum, or give the archive itself as source (file://...)")
     classes = dataset["labels"]["classes"]
     names = [c["name"] for c in classes]
     if len(set(names)) != len(names):
@@ -69,6 +87,59 @@ def config_problems(config: Mapping[str, Any]) -> list[str]:
         problems.append(f"superpixel_fcn.stride {fcn['stride']} is larger than superpixel_fcn.window {fcn['window']}: "
                         "the windows would leave pixels out")
     return problems
+
+
+def _subschema(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``schema`` with a local ``$ref`` (``#/$defs/name``) followed."""
+    while "$ref" in schema:
+        schema = root["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema
+
+
+class Setting(NamedTuple):
+    """One key of a config and what its schema says of it."""
+    name: str  # dotted, e.g. superpixel_fcn.epochs
+    holder: MutableMapping[str, Any]  # the mapping holding it
+    key: str
+    schema: Mapping[str, Any] | None  # its schema; None where the schema does not allow the key
+    known: list[str]  # the keys the schema names beside it
+
+
+def _settings(config: Any, schema: Mapping[str, Any], root: Mapping[str, Any], where: str = "") -> Iterator[Setting]:
+    """Every setting of ``config`` with its schema, depth first."""
+    if not isinstance(config, MutableMapping):
+        return
+    schema = _subschema(schema, root)
+    known, others = schema.get("properties", {}), schema.get("additionalProperties", True)
+    for key, value in config.items():
+        name = f"{where}.{key}" if where else str(key)
+        sub = known.get(key, others if isinstance(others, Mapping) else {} if others else None)
+        yield Setting(name, config, key, sub, sorted(known))
+        if sub is not None:
+            yield from _settings(value, sub, root, name)
+
+
+def unknown_settings(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> list[str]:
+    """One line for every key the schema does not allow, with the nearest valid name: a typo would
+    otherwise be a setting silently left at its default."""
+    problems = []
+    for setting in _settings(config, schema, schema):
+        if setting.schema is None:
+            nearest = difflib.get_close_matches(str(setting.key), setting.known, n=1)
+            parent = setting.name[:-len(str(setting.key))]
+            hint = f"did you mean {parent}{nearest[0]}?" if nearest else f"valid here: {', '.join(setting.known)}"
+            problems.append(f"unknown setting {setting.name} ({hint})")
+    return problems
+
+
+def coerce_booleans(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Turn the words true and false into booleans where the schema expects one: ``--config key=true`` gives
+    the string "true", which would be refused, while ``key=True`` works."""
+    for setting in list(_settings(config, schema, schema)):
+        value = setting.holder[setting.key]
+        if (setting.schema and setting.schema.get("type") == "boolean" and isinstance(value, str)
+                and value.lower() in BOOLEAN_WORDS):
+            setting.holder[setting.key] = BOOLEAN_WORDS[value.lower()]
 
 
 def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict[str, str | None]]:

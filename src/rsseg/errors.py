@@ -1,15 +1,20 @@
 """The exception types a rule reports as one line: bad input files and unusable settings."""
 
-from .files import StrPath
+import os
 
 
 class InputError(ValueError):
     """A file the pipeline was given is unusable; the message names the file and the problem."""
 
-    def __init__(self, path: StrPath, problem: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+class UnreadableError(InputError):
+    """A file exists but cannot be read (truncated, corrupt). Where the workflow made it, the job that finds it
+    so removes it, and the next run makes it again (:func:`rsseg.scripting.run_rule`)."""
 
 
 class ConfigError(ValueError):

@@ -10,15 +10,24 @@ import json
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .errors import UnreadableError
 
 if TYPE_CHECKING:  # pandas only for the annotation: the workflow's own process imports this module
     import pandas as pd
 
 StrPath = str | os.PathLike[str]
 """A file system path as the entry points accept it."""
+REMAKE_LOG = Path("results") / ".remake"
+"""Outputs that the next run must make again, one path a line (relative to the working directory), kept
+as a log: an output of an earlier job that a later job found unreadable and removed, a dataset placed as
+unavailable after a failed download. How often an output is logged is a parameter of the rule making it
+(common.smk), so a new entry makes it again with all made from it. Snakemake alone would not: it takes a
+missing file whose consumers' outputs exist for an intermediate no longer needed."""
 
 
 def current_umask() -> int:
@@ -70,10 +79,33 @@ def write_json(path: StrPath, record: Any) -> None:
 
 
 def read_json(path: StrPath) -> Any:
-    return json.loads(Path(path).read_text())
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UnreadableError(path, f"is not valid JSON ({err})") from None
 
 
 def write_csv(path: StrPath, frame: "pd.DataFrame", **to_csv: Any) -> None:
     """Write a pandas DataFrame as CSV without its index, atomically (tables, manifests)."""
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, **to_csv)
+
+
+def log_for_remaking(path: StrPath) -> None:
+    """Log an output in :data:`REMAKE_LOG` for the next run to make again."""
+    REMAKE_LOG.parent.mkdir(parents=True, exist_ok=True)
+    with REMAKE_LOG.open("a") as log:  # one short line per write: the appends of parallel jobs do not mix
+        log.write(f"{path}\n")
+
+
+def discard_unreadable(path: StrPath) -> None:
+    """Remove an output of an earlier job that cannot be read, for the next run to make it again."""
+    Path(path).unlink(missing_ok=True)
+    log_for_remaking(path)
+
+
+def remake_counts() -> Counter[str]:
+    """How often each output of :data:`REMAKE_LOG` was logged."""
+    if not REMAKE_LOG.exists():
+        return Counter()
+    return Counter(line for line in REMAKE_LOG.read_text().splitlines() if line)

@@ -1,31 +1,61 @@
 """Glue shared by the thin rule scripts: logging into the rule's log file and one-line errors."""
 
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any, Protocol
 
-from .errors import ConfigError, InputError, one_line
+from .errors import ConfigError, InputError, UnreadableError, one_line
+from .files import StrPath, discard_unreadable
+
+WORKFLOW_OUTPUTS = "results"
+"""The folder of everything the workflow makes (the sources it reads are elsewhere and never removed)."""
+INTERRUPTED = "interrupted; rerun to resume"
+
+
+def is_workflow_output(path: StrPath, inputs: Iterable[StrPath]) -> bool:
+    """Whether ``path`` is one of a job's inputs that an earlier job of the workflow made."""
+    path = os.path.normpath(path)
+    return Path(path).parts[:1] == (WORKFLOW_OUTPUTS,) and path in {os.path.normpath(p) for p in inputs}
+
+
+def for_the_console(record: logging.LogRecord) -> bool:
+    """Console filter: GDAL's INFO lines (rasterio relays them) before a real error only bury it, and the job's
+    error is printed as its one ``error:`` line; the log keeps both."""
+    if getattr(record, "log_only", False):
+        return False
+    return record.levelno >= logging.WARNING or not record.name.startswith("rasterio")
 
 
 def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
     """Run ``main(snakemake)``, logging to the rule's log; any failure ends the job with one line on stderr.
 
     Bad input and unusable settings (:class:`InputError`, :class:`ConfigError`) are the message itself;
-    anything else is a bug or an unforeseen failure, so its traceback goes to the rule's log file,
-    which the line names.
+    an unreadable output of an earlier job is also removed, for the next run to make it again; Ctrl-C
+    says to rerun (the job's outputs are written atomically, so none is left half-written); anything else
+    is a bug or an unforeseen failure, so its traceback goes to the rule's log file, which the line names.
     """
     log_path = snakemake.log[0] if len(snakemake.log) else None
     log_file = logging.FileHandler(log_path, mode="w") if log_path else None
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr), *([log_file] if log_file else [])]
+    console = logging.StreamHandler(sys.stderr)
+    console.addFilter(for_the_console)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
-                        handlers=handlers, force=True)
+                        handlers=[console, *([log_file] if log_file else [])], force=True)
     log = logging.getLogger(snakemake.rule)
     try:
         main(snakemake)
+    except UnreadableError as err:
+        message = one_line(err)
+        if is_workflow_output(err.path, getattr(snakemake, "input", [])):
+            discard_unreadable(err.path)
+            message += "; removed it: the next run makes it again"
     except (InputError, ConfigError) as err:
         message = one_line(err)
+    except KeyboardInterrupt:
+        message = INTERRUPTED
     except Exception as err:  # the safety net: one line for the console, the traceback for the log
         message = one_line(f"{type(err).__name__}: {err}", 300)
         if log_file:
@@ -35,7 +65,7 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
             traceback.print_exc()
     else:
         return
-    log.error("%s", message)
+    log.error("%s", message, extra={"log_only": True})
     print(f"error: {message}", file=sys.stderr)
     sys.exit(1)
 

@@ -23,5 +23,6 @@ rule baseline:
             "desired_clusters": clusters_or_classes(config["isodata"]["desired_clusters"], w.dataset),
         },
         seed=config["seed"],
+        remade=remakes("baseline"),
     script:
         "../scripts/baseline.py"

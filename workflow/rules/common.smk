@@ -3,7 +3,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from snakemake.exceptions import WorkflowError
+import yaml
+
+from snakemake.exceptions import IncompleteCheckpointException
 from snakemake.logging import logger
 from snakemake.utils import min_version, validate
 
@@ -15,24 +17,60 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p))
 sys.path.insert(0, SRC_DIR)
 
-from rsseg.config import config_problems, dataset_archives, dataset_bands
+from rsseg.config import (
+    coerce_booleans,
+    config_problems,
+    dataset_archives,
+    dataset_bands,
+    unknown_settings,
+)
+from rsseg.placement import folder_state, unavailable_reason
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
-from rsseg.files import read_json
+from rsseg.files import read_json, remake_counts
 
-validate(config, "../schemas/config.schema.yaml")
+
+def stop(*lines):
+    """End the run with these lines (``error: ...`` each), no traceback: the user's input is at fault."""
+    print("\n".join(f"error: {line}" for line in lines), file=sys.stderr)
+    sys.exit(1)
+
+
+SCHEMA_FILE = "../schemas/config.schema.yaml"
+SCHEMA = yaml.safe_load((Path(workflow.current_basedir) / SCHEMA_FILE).read_text())
+coerce_booleans(config, SCHEMA)  # --config key=true arrives as a string
+# A misspelt key would run with the default it was meant to change: stop, naming the nearest valid key.
+UNKNOWN = unknown_settings(config, SCHEMA)
+if UNKNOWN:
+    stop(*(f"config: {problem}" for problem in UNKNOWN))
+validate(config, SCHEMA_FILE)
 # What the schema cannot see (values against each other) stops the run here, before any job, one
 # line per problem.
 PROBLEMS = config_problems(config)
 if PROBLEMS:
-    print("\n".join(f"error: config: {problem}" for problem in PROBLEMS), file=sys.stderr)
-    sys.exit(1)
+    stop(*(f"config: {problem}" for problem in PROBLEMS))
+
+
+# Outputs logged for the next run to make again (rsseg.files.REMAKE_LOG), with how often.
+REMAKES = remake_counts()
+
+
+def remakes(rule):
+    """Params function (for rules whose outputs others read): how often an output of the job was logged
+    to be made again (found unreadable and removed, a failed download). A new count is a changed parameter,
+    so the run makes the outputs again and everything made from them; Snakemake alone would take a
+    missing file for an intermediate no longer needed and keep the tables made from it."""
+
+    def count(wildcards):
+        outputs = [pattern.format(**dict(wildcards.items())) for pattern in getattr(rules, rule).output]
+        return f"remade {sum(REMAKES[path] for path in outputs)} times"
+
+    return count
 
 
 def dataset_config(dataset):
-    try:
-        return config["datasets"][dataset]
-    except KeyError:
-        raise ValueError(f"dataset {dataset!r} is not in the config (known: {', '.join(config['datasets'])})")
+    if dataset not in config["datasets"]:  # a target naming a dataset of no config entry
+        stop(f"dataset {dataset!r} is not in the config (known: {', '.join(config['datasets'])})")
+    return config["datasets"][dataset]
 
 
 def n_classes(dataset):
@@ -48,19 +86,20 @@ def scene_files(dataset):
     root = checkpoints.download_dataset.get(dataset=dataset).output.root
     if dataset not in SCENE_FILES:
         cfg = dataset_config(dataset)
-        found = find_scenes(root, cfg["layout"])
-        if not found:
-            raise WorkflowError(
-                f"dataset {dataset}: no image in {root} matches {cfg['layout']['image']} "
-                f"with a label at {cfg['layout']['label']}"
+        unavailable = unavailable_reason(root)
+        if unavailable:
+            stop(f"dataset {dataset}: {unavailable}")
+        found = find_scenes(root, cfg["layout"])  # never empty: the download job checks it
+        try:
+            chosen = select_scenes(
+                list(found),
+                wanted=cfg.get("scenes"),
+                max_scenes=cfg.get("max_scenes"),
+                seed=config["seed"],
+                dataset=dataset,
             )
-        chosen = select_scenes(
-            list(found),
-            wanted=cfg.get("scenes"),
-            max_scenes=cfg.get("max_scenes"),
-            seed=config["seed"],
-            dataset=dataset,
-        )
+        except ValueError as err:  # datasets.{dataset}.scenes names scenes the source does not have
+            stop(str(err))
         if not expects_georeferencing(cfg["layout"]):
             logger.warning(
                 f"dataset {dataset}: its images carry no georeferencing; its scenes are prepared "
@@ -153,7 +192,10 @@ def named_per_scene(**patterns):
 
 
 def raw_scene_files(wildcards):
-    return scene_files(wildcards.dataset)[wildcards.scene]
+    files = scene_files(wildcards.dataset)
+    if wildcards.scene not in files:  # a target naming a scene the dataset does not have (or not chosen)
+        stop(f"dataset {wildcards.dataset} has no scene {wildcards.scene!r} (its scenes: {', '.join(files)})")
+    return files[wildcards.scene]
 
 
 def band_indices(dataset, setting):
@@ -171,16 +213,33 @@ def clusters_or_classes(value, dataset):
 
 
 def study_datasets():
-    """``(datasets to run, {dataset: what is missing})``: a dataset runs when its source downloads by
-    itself or its local folder exists."""
-    present, missing = [], {}
+    """``(datasets to run, {dataset: why it is missing}, datasets whose download is yet to be tried)``: a
+    dataset runs when its local folder exists or its download succeeded. A download that failed is missing
+    only where study.skip_missing let its job place it as unavailable; else its job stopped the run."""
+    present, missing, pending = [], {}, []
     for name in config["study"]["datasets"]:
         cfg = dataset_config(name)
-        if dataset_archives(name, cfg) or Path(cfg["source"]).is_dir():
+        if dataset_archives(name, cfg):
+            try:
+                unavailable = unavailable_reason(checkpoints.download_dataset.get(dataset=name).output.root)
+            except IncompleteCheckpointException:
+                pending.append(name)
+            else:
+                if unavailable:
+                    missing[name] = unavailable
+                else:
+                    present.append(name)
+        elif Path(cfg["source"]).is_dir():
             present.append(name)
         else:
             missing[name] = f"{cfg['source']}/ is missing: {cfg.get('manual', 'place the dataset there')}"
-    return present, missing
+    return present, missing, pending
+
+
+def pending_downloads(wildcards):
+    """Input function of the study's rules: the datasets to download first, all at once; each rule is
+    evaluated again once they are placed."""
+    return [f"resources/datasets/{name}" for name in study_datasets()[2]]
 
 
 def weights_installed():
@@ -193,12 +252,12 @@ def weights_installed():
 
 
 def study_farmland_datasets():
-    present, _ = study_datasets()
+    present, _, _ = study_datasets()
     return [name for name in present if dataset_config(name)["farmland"]] if weights_installed() else []
 
 
 def study_targets(wildcards):
-    present, missing = study_datasets()
+    present, missing, _ = study_datasets()
     if missing and not config["study"]["skip_missing"]:
         # one line per dataset, as for a bad config, rather than Snakemake's input-function traceback
         for name, reason in missing.items():
@@ -206,6 +265,7 @@ def study_targets(wildcards):
         print("(or set study.skip_missing: true to list these datasets as missing and go on)", file=sys.stderr)
         sys.exit(1)
     targets = ["results/study_ami.csv", "results/study.html", "results/study/charts/ami.png"]
+    targets += pending_downloads(wildcards)
     for name in present:
         targets += [f"results/{name}_ami.csv", f"results/{name}_summary.csv", f"results/{name}/charts/ami.png"]
     for name in study_farmland_datasets():
@@ -216,9 +276,10 @@ def study_targets(wildcards):
 
 
 def study_tables(wildcards):
-    """Input function: the AMI table of every dataset of the study, named ``ami/<dataset>``, and its farmland IoU
-    table where there is one, ``farmland_iou/<dataset>``."""
+    """Input function: the downloads to wait for (``pending``), the AMI table of every dataset of the study, named
+    ``ami/<dataset>``, and its farmland IoU table where there is one, ``farmland_iou/<dataset>``."""
     return {
+        "pending": pending_downloads(wildcards),
         **{f"ami/{name}": f"results/{name}_ami.csv" for name in study_datasets()[0]},
         **{f"farmland_iou/{name}": f"results/{name}_farmland_iou.csv" for name in study_farmland_datasets()},
     }

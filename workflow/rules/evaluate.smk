@@ -16,6 +16,7 @@ rule score_segmentation:
         **rule_resources("score_segmentation"),
     params:
         method=lambda w: w.method,
+        remade=remakes("score_segmentation"),
     script:
         "../scripts/score_segmentation.py"
 

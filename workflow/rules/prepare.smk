@@ -17,6 +17,7 @@ rule prepare_scene:
     params:
         dataset=lambda w: dataset_config(w.dataset),
         skip_unscored=config["skip_unscored_scenes"],
+        remade=remakes("prepare_scene"),
     script:
         "../scripts/prepare_scene.py"
 

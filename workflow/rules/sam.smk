@@ -112,6 +112,7 @@ rule sam_clip:
         clip_model=config["weights"]["clip"]["model"],
         device=config["device"],
         seed=config["seed"],
+        remade=remakes("sam_clip"),
     script:
         "../scripts/sam_clip_map.py"
 

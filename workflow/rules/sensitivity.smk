@@ -23,6 +23,7 @@ use rule superpixels as sensitivity_superpixels with:
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],
         tile_size=config["superpixels"].get("tile_size"),
+        remade=remakes("sensitivity_superpixels"),
 
 
 use rule superpixel_fcn as sensitivity_fcn with:
@@ -40,6 +41,7 @@ use rule superpixel_fcn as sensitivity_fcn with:
         fcn=lambda w: {**config["superpixel_fcn"], "epochs": int(w.epochs), "n_classes": int(w.n_classes)},
         device=config["device"],
         seed=config["seed"],
+        remade=remakes("sensitivity_fcn"),
 
 
 use rule score_segmentation as sensitivity_score with:
@@ -55,6 +57,7 @@ use rule score_segmentation as sensitivity_score with:
         f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/{{scene}}.tsv"
     params:
         method="superpixel_fcn",
+        remade=remakes("sensitivity_score"),
 
 
 rule sensitivity_table:

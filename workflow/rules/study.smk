@@ -1,7 +1,8 @@
 # The whole study, `snakemake --cores 8 study`: for every dataset of study.datasets whose data is in place
 # or downloads by itself, its tables and figures (the farmland IoU where the weights are installed), the
 # cross-dataset table beside the papers' figures, and a study page. Missing manual data stops the run, one
-# line per dataset, unless study.skip_missing lists it as missing instead.
+# line per dataset, and so does a download that fails, unless study.skip_missing lists such datasets as
+# missing instead (the study's rules wait for the downloads, all at once, to know which).
 
 
 rule study:
@@ -61,6 +62,7 @@ rule study_chart:
 
 rule study_report:
     input:
+        pending=pending_downloads,
         table="results/study_ami.csv",
         farmland="results/study_farmland_iou.csv",
         chart="results/study/charts/ami.png",

@@ -18,6 +18,7 @@ rule superpixels:
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],
         tile_size=config["superpixels"].get("tile_size"),
+        remade=remakes("superpixels"),
     script:
         "../scripts/superpixels.py"
 
@@ -42,5 +43,6 @@ rule superpixel_fcn:
         fcn=config["superpixel_fcn"],
         device=config["device"],
         seed=config["seed"],
+        remade=remakes("superpixel_fcn"),
     script:
         "../scripts/superpixel_fcn.py"

@@ -1,19 +1,38 @@
-"""Fetch a dataset's archives, verify their checksums and unpack them atomically (or link a local folder)."""
+"""Fetch a dataset's archives, verify their checksums and unpack them atomically (or place a local folder).
 
+Where the study may go without the dataset (``study.skip_missing``), a download that fails places the
+dataset as the record of why, which the study table shows; the next run tries again.
+"""
+
+import logging
 from pathlib import Path
 
+from rsseg.data.sources import check_scenes, fetch_archive, place_folder, place_unavailable, unpack
+from rsseg.errors import InputError, one_line
+from rsseg.files import log_for_remaking
 from rsseg.scripting import run_rule
-from rsseg.data.sources import fetch_archive, link_folder, unpack
 
 
 def main(snakemake):
-    params = snakemake.params
+    params, root = snakemake.params, snakemake.output.root
     if not params.archives:
-        link_folder(params.source, snakemake.output.root, manual=params.manual)
+        place_folder(params.source, root, manual=params.manual)
+        check_scenes(root, params.layout, params.source, snakemake.wildcards.dataset)
         return
-    copies = [fetch_archive(archive["url"], archive["checksum"], Path(params.manual_dir) / archive["filename"])
-              for archive in params.archives]
-    unpack(copies, snakemake.output.root)
+    try:
+        copies = [fetch_archive(archive["url"], archive["checksum"], Path(params.manual_dir) / archive["filename"])
+                  for archive in params.archives]
+    except InputError as err:
+        if not params.may_be_missing:
+            raise
+        place_unavailable(root, one_line(err))
+        log_for_remaking(root)
+        logging.getLogger("download").warning("%s; the study lists dataset %s as missing (study.skip_missing), "
+                                              "and the next run tries again", one_line(err),
+                                              snakemake.wildcards.dataset)
+        return
+    unpack(copies, root)
+    check_scenes(root, params.layout, root, snakemake.wildcards.dataset)
 
 
 run_rule(main, snakemake)

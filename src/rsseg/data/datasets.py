@@ -1,13 +1,11 @@
 """Preparing a dataset's scenes as analysis-ready GeoTIFFs: the configured bands, no data, decoded labels."""
 
 import logging
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from rasterio.errors import NotGeoreferencedWarning
 
 from .. import IGNORE_LABEL
 from ..errors import InputError
@@ -23,6 +21,20 @@ def invalid_mask(image: np.ndarray, at_or_below: float, rule: str) -> np.ndarray
     """No-data pixels: bands at or below a value, in ``any`` band or in ``all`` of them."""
     low = image <= at_or_below
     return np.asarray(low.any(axis=0) if rule == "any" else low.all(axis=0))
+
+
+def nonfinite_mask(image: np.ndarray) -> np.ndarray:
+    """Pixels with a NaN or infinite value in any band (float images only; integers are always finite)."""
+    if not np.issubdtype(image.dtype, np.floating):
+        return np.zeros(image.shape[1:], dtype=bool)
+    nonfinite: np.ndarray = ~np.isfinite(image).all(axis=0)
+    return nonfinite
+
+
+def scene_nodata(file_nodata: float | None, configured: float) -> float:
+    """The value no-data pixels get in the prepared scene: the file's own where it is a number, else the
+    configured one. NaN cannot mark no data there: nothing equals NaN, so later rules would take it as a value."""
+    return configured if file_nodata is None or not np.isfinite(file_nodata) else file_nodata
 
 
 def is_georeferenced(profile: Mapping[str, Any]) -> bool:
@@ -58,6 +70,12 @@ def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -
     return ", ".join(map(str, found[:limit])) + more
 
 
+def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
+    """The classes' own colours where the labels are colour-coded (the prepared labels' colour table shows a
+    class as the publisher does); none for index codes."""
+    return [c["colour"] for c in encoding["classes"]] if encoding["type"] == "colour" else []
+
+
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
                   dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict[str, Any]:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
@@ -69,22 +87,20 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     """
     bands = dataset["bands"]
     georeferenced = expects_georeferencing(dataset["layout"])
-    with warnings.catch_warnings():
-        if not georeferenced:  # PNG and JPEG carry none: the workflow says so once for the dataset
-            warnings.simplefilter("ignore", NotGeoreferencedWarning)
-        with open_raster(image_path) as src:
-            if src.count < max(bands):
-                raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
-            if src.crs is None and georeferenced:
-                log.warning("%s has no CRS; writing the scene without one", image_path)
-        image, profile = read_image(image_path)
-        raw_labels, raw_profile = read_image(label_path)
+    with open_raster(image_path) as src:  # PNG and JPEG carry no CRS: the workflow says so once for the dataset
+        if src.count < max(bands):
+            raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
+        if src.crs is None and georeferenced:
+            log.warning("%s has no CRS; writing the scene without one", image_path)
+    image, profile = read_image(image_path)
+    raw_labels, raw_profile = read_image(label_path)
     image = image[[b - 1 for b in bands]]
     nodata_cfg = dataset["nodata"]
-    nodata = profile.get("nodata")
-    if nodata is None:
-        nodata = nodata_cfg["value"]
-    invalid = invalid_mask(image, nodata_cfg["at_or_below"], nodata_cfg["bands"])
+    nodata = scene_nodata(profile.get("nodata"), nodata_cfg["value"])
+    # NaN and infinite pixels are no data here, the first rule that sees them, so no method and no score
+    # ever computes with them (one NaN makes an FCN's losses NaN and a K-means fit fail)
+    nonfinite = nonfinite_mask(image)
+    invalid = invalid_mask(image, nodata_cfg["at_or_below"], nodata_cfg["bands"]) | nonfinite
     image[:, invalid] = nodata
 
     if raw_labels.shape[1:] != image.shape[1:]:
@@ -109,9 +125,11 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
     write_raster(image_out, image, scene_profile)
-    write_labels(label_out, labels, scene_profile)
-    log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data, %.1f%% labelled", Path(image_path).name,
-             len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), 100 * labelled.mean())
+    write_labels(label_out, labels, scene_profile, colours=class_colours(dataset["labels"]))
+    n_nonfinite = int(np.count_nonzero(nonfinite))
+    log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data (%d NaN or infinite pixels), %.1f%% labelled",
+             Path(image_path).name, len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), n_nonfinite,
+             100 * labelled.mean())
     return {"valid_fraction": float(1 - invalid.mean()), "labelled_fraction": float(labelled.mean()),
-            "scored_pixels": int(np.count_nonzero(labelled)),
+            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)),
             "class_counts": np.bincount(labels[labelled], minlength=len(dataset["labels"]["classes"])).tolist()}

@@ -1,27 +1,58 @@
-"""Reading and writing GeoTIFFs with validation; outputs are written atomically (:mod:`rsseg.files`)."""
+"""Reading and writing GeoTIFFs with validation; outputs are written atomically (:mod:`rsseg.files`).
 
-from collections.abc import Iterable, Mapping
+Label maps (segmentations, prepared labels, superpixels) are Cloud-Optimized GeoTIFFs: tiled, with
+internal overviews and, for uint8 maps, a colour table, so a GIS opens a GID-sized map at once and shows
+its classes in colour.
+"""
+
+import colorsys
+import contextlib
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import rasterio
-from rasterio.io import DatasetReader
+import rasterio.shutil
+from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
+from rasterio.io import DatasetReader, MemoryFile
 from rasterio.windows import Window
-from rasterio.errors import RasterioIOError
 
 from .. import IGNORE_LABEL
-from ..errors import InputError
+from ..errors import InputError, UnreadableError
 from ..files import StrPath, atomic_path
+
+COG_BLOCK_SIZE = 256
+"""Tile size of label maps; overviews are added down to about this size."""
+GOLDEN_RATIO_CONJUGATE = 0.618033988749895
+"""Hue step between successive label colours: any number of labels get well-separated hues."""
+RGB = tuple[int, int, int]
+
+
+@contextlib.contextmanager
+def without_georeferencing_warning() -> Iterator[None]:
+    """Silence rasterio's NotGeoreferencedWarning: rasters of PNG and JPEG datasets have no georeferencing,
+    which the workflow says once per dataset, not at every read and write of every rule."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        yield
 
 
 def open_raster(path: StrPath) -> DatasetReader:
     """Open a raster for reading, turning GDAL's errors into an :class:`InputError`."""
     try:
-        return rasterio.open(path)
+        with without_georeferencing_warning():
+            return rasterio.open(path)
     except RasterioIOError as err:
-        reason = "does not exist" if not Path(path).exists() else f"is not a readable raster ({err})"
-        raise InputError(path, reason) from None
+        if not Path(path).exists():
+            raise InputError(path, "does not exist") from None
+        raise UnreadableError(path, f"is not a readable raster ({gdal_reason(err)})") from None
+
+
+def gdal_reason(err: RasterioIOError) -> str:
+    """GDAL's own words for a failure: rasterio's read errors say "see previous exception" and chain it."""
+    return str(err.__cause__ or err)
 
 
 def check_band_count(path: StrPath, found: int, expected: int | None) -> None:
@@ -37,11 +68,11 @@ def read_image(path: StrPath, expected_bands: int | None = None, window: Window 
         try:
             data = src.read(window=window)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({err})") from None
+            raise UnreadableError(path, f"cannot be decoded ({gdal_reason(err)})") from None
         return data, src.profile
 
 
-def read_labels(path: StrPath, shape: tuple[int, int] | None = None) -> np.ndarray:
+def read_labels(path: StrPath, shape: Sequence[int] | None = None) -> np.ndarray:
     """Read a single-band label raster; ``shape`` is the ``(rows, cols)`` it must have."""
     with open_raster(path) as src:
         check_band_count(path, src.count, 1)
@@ -51,14 +82,19 @@ def read_labels(path: StrPath, shape: tuple[int, int] | None = None) -> np.ndarr
         try:
             labels: np.ndarray = src.read(1)
         except RasterioIOError as err:
-            raise InputError(path, f"cannot be decoded ({err})") from None
+            raise UnreadableError(path, f"cannot be decoded ({gdal_reason(err)})") from None
         return labels
+
+
+def grid_of(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """The size and georeferencing of a raster profile, for another raster on the same grid."""
+    return {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
 
 
 def label_profile(profile: Mapping[str, Any], dtype: str = "uint8", nodata: float | None = IGNORE_LABEL
                   ) -> dict[str, Any]:
     """Profile of a single-band label raster on the grid of ``profile``."""
-    out = {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
+    out = grid_of(profile)
     out.update(driver="GTiff", count=1, dtype=dtype, nodata=nodata, compress="deflate",
                tiled=True, blockxsize=256, blockysize=256)
     if out["width"] < 256 or out["height"] < 256:
@@ -73,16 +109,47 @@ def write_raster(path: StrPath, data: np.ndarray, profile: Mapping[str, Any]) ->
     if data.ndim == 2:
         data = data[np.newaxis]
     profile = dict(profile, count=data.shape[0], dtype=data.dtype.name)
-    with atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+    with without_georeferencing_warning(), atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
         dst.write(data)
 
 
-def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any],
-                 nodata: float | None = IGNORE_LABEL) -> None:
-    """Write a label map on the grid of ``profile`` (uint8 when the labels fit, else int32)."""
+def distinct_colours(n: int) -> list[RGB]:
+    """``n`` colours of well-separated hues, for labels without a colour of their own (segment ids)."""
+    colours: list[RGB] = []
+    for i in range(n):
+        red, green, blue = colorsys.hsv_to_rgb(i * GOLDEN_RATIO_CONJUGATE % 1, 0.7, 0.9)
+        colours.append((round(255 * red), round(255 * green), round(255 * blue)))
+    return colours
+
+
+def colour_table(colours: Sequence[Sequence[int]], nodata: float | None) -> dict[int, tuple[int, int, int, int]]:
+    """A uint8 map's GDAL colour table: ``colours`` for the first labels, distinct hues for the others, and
+    the no-data value transparent."""
+    rgbs = [(int(r), int(g), int(b)) for r, g, b in colours] + distinct_colours(256 - len(colours))
+    table = {value: (r, g, b, 255) for value, (r, g, b) in enumerate(rgbs)}
+    if nodata is not None and 0 <= nodata <= 255:
+        table[int(nodata)] = (0, 0, 0, 0)
+    return table
+
+
+def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any], nodata: float | None = IGNORE_LABEL,
+                 colours: Sequence[Sequence[int]] = ()) -> None:
+    """Write a label map on the grid of ``profile`` (uint8 when the labels fit, else int32), atomically, as a
+    Cloud-Optimized GeoTIFF; a uint8 map gets a colour table (``colours`` for labels 0, 1, ..., if given).
+
+    The map is drawn in memory first: the COG driver only copies a finished dataset, whose overviews it
+    builds by nearest neighbour, so that an overview pixel is a label, never a mean of labels.
+    """
     labels = np.asarray(labels)
     dtype = "uint8" if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255) else "int32"
-    write_raster(path, labels.astype(dtype, copy=False), label_profile(profile, dtype, nodata))
+    with without_georeferencing_warning(), MemoryFile() as memory, atomic_path(path) as tmp:
+        with memory.open(driver="GTiff", count=1, dtype=dtype, nodata=nodata, **grid_of(profile)) as draft:
+            draft.write(labels.astype(dtype, copy=False), 1)
+            if dtype == "uint8":
+                draft.write_colormap(1, colour_table(colours, nodata))
+        with memory.open() as draft:
+            rasterio.shutil.copy(draft, tmp, driver="COG", compress="DEFLATE", blocksize=COG_BLOCK_SIZE,
+                                 overview_resampling="NEAREST")
 
 
 def valid_mask(bands: Iterable[np.ndarray], nodata: float | None) -> np.ndarray:
