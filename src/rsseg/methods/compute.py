@@ -10,11 +10,13 @@ compute exactly as before. bfloat16 is a candidate only where the hardware compu
 (:func:`bfloat16_is_native`); timing an emulated bfloat16 step would take longer than the choice can save.
 """
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,9 +30,10 @@ log = logging.getLogger(__name__)
 PRECISIONS = ("float32", "bfloat16")
 LAYOUTS = ("channels_last", "contiguous")
 AUTO = "auto"
-PREFERENCE_MARGIN = 0.05
+PREFERENCE_MARGIN = 0.1
 """A candidate replaces an earlier one only when at least this much faster, so that timing noise between
-settings of equal speed does not make the choice, and with it the results, change from machine to machine."""
+settings of about equal speed does not make the choice, and with it the results, change between machines of
+one kind. The settings that differ at all differ by far more (1.5x to 1.8x; docs/benchmarks.md)."""
 CACHE_FILE = "compute-settings.json"
 
 
@@ -133,6 +136,21 @@ def read_cache(path: Path) -> dict[str, Any]:
     return cached if isinstance(cached, dict) else {}
 
 
+@contextlib.contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (created if needed) for the block; where no lock file can be
+    made (a read-only home), the block runs unlocked."""
+    try:
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(lock, "a")
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
 def fastest(seconds: dict[str, float], candidates: Sequence[ComputeSetting]) -> ComputeSetting:
     """The fastest candidate, an earlier one kept unless a later one is :data:`PREFERENCE_MARGIN` faster."""
     best = candidates[0]
@@ -148,7 +166,9 @@ def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any],
 
     One candidate is taken as it is. Among several, the choice cached for this hardware and ``job`` (what
     else decides the speed: network and window sizes) is taken; else each is timed with
-    ``seconds_per_step`` and the fastest is cached.
+    ``seconds_per_step`` and the fastest is cached. Jobs running side by side take the cache in turn, so
+    only the first times the settings and every job on the machine computes alike: results depend on the
+    setting, and timings taken under each other's load could choose differently.
     """
     about = hardware(device)
     record: dict[str, Any] = {"hardware": about}
@@ -156,20 +176,21 @@ def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any],
         return candidates[0], {**record, "chosen_by": "config"}
     key = json.dumps({**about, **job, "candidates": [c.name for c in candidates]}, sort_keys=True)
     path = cache_path()
-    entry = read_cache(path).get(key)
-    if entry is None:
-        seconds = {candidate.name: seconds_per_step(candidate) for candidate in candidates}
-        choice = fastest(seconds, candidates)
-        entry = {"precision": choice.precision, "layout": choice.layout, "seconds_per_step": seconds}
-        try:
-            with atomic_path(path) as tmp:
-                tmp.write_text(json.dumps({**read_cache(path), key: entry}, indent=1))
-        except OSError as err:  # a read-only home: the choice holds for this job only
-            log.warning("cannot cache the compute setting in %s (%s)", path, err)
-        chosen_by = "timed"
-        log.info("timed %s per step: %s; running in %s", ", ".join(c.name for c in candidates),
-                 ", ".join(f"{seconds[c.name]:.3f} s" for c in candidates), choice.name)
-    else:
-        chosen_by = f"timed before (cached in {path})"
+    with exclusive(path.with_suffix(".lock")):
+        entry = read_cache(path).get(key)
+        if entry is None:
+            seconds = {candidate.name: seconds_per_step(candidate) for candidate in candidates}
+            choice = fastest(seconds, candidates)
+            entry = {"precision": choice.precision, "layout": choice.layout, "seconds_per_step": seconds}
+            try:
+                with atomic_path(path) as tmp:
+                    tmp.write_text(json.dumps({**read_cache(path), key: entry}, indent=1))
+            except OSError as err:  # a read-only home: the choice holds for this job only
+                log.warning("cannot cache the compute setting in %s (%s)", path, err)
+            chosen_by = "timed"
+            log.info("timed %s per step: %s; running in %s", ", ".join(c.name for c in candidates),
+                     ", ".join(f"{seconds[c.name]:.3f} s" for c in candidates), choice.name)
+        else:
+            chosen_by = f"timed before (cached in {path})"
     return ComputeSetting(entry["precision"], entry["layout"]), {
         **record, "chosen_by": chosen_by, "seconds_per_step": entry["seconds_per_step"]}
