@@ -6,34 +6,44 @@ cross-entropy, backward, Adam) on one random window, after ``--warmup`` steps, a
 one after the other, so the ratios compare settings under the same load. Levers: the dtype (float32,
 bfloat16 autocast), the memory format (contiguous, channels_last), keeping freed memory in the heap
 (``rsseg.methods.heap``) and ``torch.compile``. Minor page faults per step are counted too (``ru_minflt``).
+Last, what the rule's default (``precision`` and ``layout`` ``auto``) picks on this machine, timed afresh as a
+first job would (:mod:`rsseg.methods.compute`), and how far its step is from the fastest of the table.
 
     .venv/bin/python bench/bench_step.py
     .venv/bin/python bench/bench_step.py --compile   # adds torch.compile (a minute of compiling per setting)
+    # an AVX2 CPU's kernels on an AVX-512 one: torch's and oneDNN's instruction sets held at AVX2
+    ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/bench_step.py --dtype float32
 """
 
 import argparse
 import contextlib
+import os
 import resource
 import sys
+import tempfile
 import time
+from unittest import mock
 
 import torch
 
 from rsseg.methods.compute import describe_hardware, hardware
 from rsseg.methods.device import seed_everything
-from rsseg.methods.fcn import SuperpixelFCN, training_step
+from rsseg.methods.fcn import CALIBRATION_WINDOW, FCNParams, SuperpixelFCN, compute_setting, training_step
 from rsseg.methods.heap import retained_heap
 
 
-def time_steps(dtype, memory_format, heap, compiled, steps, warmup):
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+
+
+def time_steps(dtype, memory_format, heap, compiled, steps, warmup, window=512):
     """Mean seconds and minor page faults of a training step with these settings."""
     seed_everything(0)  # as the rule: deterministic algorithms
     model = SuperpixelFCN(4, 32, 64).to(memory_format=memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     forward = torch.compile(model) if compiled else model
-    x = torch.randn(1, 4, 512, 512).contiguous(memory_format=memory_format)
-    valid = torch.ones(1, 512, 512, dtype=torch.bool)
-    superpixels = torch.randint(0, 700, (1, 512, 512))
+    x = torch.randn(1, 4, window, window).contiguous(memory_format=memory_format)
+    valid = torch.ones(1, window, window, dtype=torch.bool)
+    superpixels = torch.randint(0, 700, (1, window, window))
 
     def step():
         training_step(forward, optimiser, x, valid, superpixels, n_classes=32, dtype=dtype)
@@ -54,21 +64,47 @@ def main(argv=None):
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the network")
+    parser.add_argument("--dtype", nargs="+", choices=list(DTYPES), default=list(DTYPES),
+                        help="dtypes to time (default: both; bfloat16 takes ~50x as long where it is emulated)")
+    parser.add_argument("--window", type=int, default=512, help="side of the window in px (default: %(default)s)")
     args = parser.parse_args(argv)
-    settings = [(dtype, fmt, heap, False) for dtype in (torch.float32, torch.bfloat16)
+    dtypes = [DTYPES[name] for name in args.dtype]
+    settings = [(dtype, fmt, heap, False) for dtype in dtypes
                 for fmt in (torch.contiguous_format, torch.channels_last) for heap in (False, True)]
     if args.compile:
-        settings += [(dtype, torch.channels_last, True, True) for dtype in (torch.float32, torch.bfloat16)]
-    print(f"{describe_hardware(hardware(torch.device('cpu')))}; {args.steps} steps after {args.warmup}")
+        settings += [(dtype, torch.channels_last, True, True) for dtype in dtypes]
+    print(f"{describe_hardware(hardware(torch.device('cpu')))}; {args.window} px windows, {args.steps} steps after "
+          f"{args.warmup}")
     print(f"{'dtype':<9} {'layout':<15} {'heap':<9} {'compile':<7} {'s/step':>7} {'faults/step':>11} {'speed-up':>8}")
-    baseline = None
+    baseline, timed = None, {}
     for dtype, fmt, heap, compiled in settings:
-        seconds, faults = time_steps(dtype, fmt, heap, compiled, args.steps, args.warmup)
+        seconds, faults = time_steps(dtype, fmt, heap, compiled, args.steps, args.warmup, args.window)
         baseline = baseline or seconds
         layout = "channels_last" if fmt == torch.channels_last else "contiguous"
+        name = f"{str(dtype).removeprefix('torch.')}/{layout}"
+        if heap and not compiled:
+            timed[name] = seconds
         print(f"{str(dtype).removeprefix('torch.'):<9} {layout:<15} {'retained' if heap else 'default':<9} "
               f"{'yes' if compiled else 'no':<7} {seconds:7.3f} {faults:11.0f} {baseline / seconds:7.2f}x", flush=True)
+    report_default_choice(timed, args.window)
     return 0
+
+
+def report_default_choice(timed, window):
+    """What the rule's default (precision and layout ``auto``) picks here, timed afresh as a first job would, and
+    how its step compares with the fastest of the table."""
+    params = FCNParams(window=window)
+    with tempfile.TemporaryDirectory() as cache, mock.patch.dict(os.environ, XDG_CACHE_HOME=cache):
+        start = time.perf_counter()
+        setting, choice = compute_setting(params, bands=4, window=(window, window), device=torch.device("cpu"))
+        took = time.perf_counter() - start
+    timings = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in choice["seconds_per_step"].items())
+    print(f"the rule's default (auto) runs in {setting.name}, chosen in {took:.1f} s ({timings} per step on "
+          f"{min(window, CALIBRATION_WINDOW)} px)")
+    if setting.name in timed:
+        best = min(timed, key=timed.get)
+        print(f"its step here: {timed[setting.name]:.3f} s; the fastest, {best}: {timed[best]:.3f} s "
+              f"({timed[setting.name] / timed[best] - 1:+.1%})")
 
 
 if __name__ == "__main__":

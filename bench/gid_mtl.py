@@ -29,12 +29,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 from PIL import Image
 
 from rsseg import IGNORE_LABEL
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.methods.device import resolve_device
+from rsseg.methods.consensus import ConsensusParams, consensus_segment_scene
 from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import write_labels, write_raster
@@ -43,6 +45,8 @@ from rsseg.methods.superpixels import felzenszwalb_superpixels
 REPO = Path(__file__).resolve().parents[1]
 UNLABELLED = {"gid-mtl5": 5, "gid-mtl15": 15}
 """Class code of unlabelled pixels in each collection."""
+FCN_METHODS = ("superpixel_fcn", "superpixel_fcn_consensus")
+MOSAIC_METHODS = ("kmeans", "isodata", *FCN_METHODS)
 
 
 def read_tile(folder, name, unlabelled):
@@ -127,6 +131,13 @@ def timed(function, *args):
     return result, time.perf_counter() - start
 
 
+def cpu_timed(function, *args):
+    """``(result, wall seconds, CPU seconds of this process over all its threads)``."""
+    start, cpu = time.perf_counter(), time.process_time()
+    result = function(*args)
+    return result, time.perf_counter() - start, time.process_time() - cpu
+
+
 def per_tile(folder, unlabelled, config, device, seed, limit):
     """Rows ``(collection, method, tiles, mean AMI, seconds per Mpx)`` over the tiles of ``folder``."""
     methods = {**baseline_methods(config, seed), "superpixel_fcn": fcn_method(config, device, seed)}
@@ -150,7 +161,17 @@ def per_tile(folder, unlabelled, config, device, seed, limit):
             for method in methods]
 
 
-def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_to=None):
+def fcn_runner(method, config, precision, device, seed):
+    """``(image, valid, segments) -> labels`` of the published FCN or of the consensus of short runs."""
+    fcn = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
+    if method == "superpixel_fcn":
+        return lambda image, valid, segments: segment_scene(image, valid, segments, fcn, device=device, seed=seed)[0]
+    consensus = ConsensusParams.from_config(config.get(ConsensusParams.section))
+    return lambda image, valid, segments: consensus_segment_scene(image, valid, segments, fcn, consensus,
+                                                                  device=device, seed=seed)[0]
+
+
+def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods, write_to=None):
     """One result dict per method (and FCN precision) and seed on the mosaic of ``folder``'s tiles."""
     names = tile_names(folder, limit)
     image, valid, truth = build_mosaic([read_tile(folder, name, unlabelled) for name in names])
@@ -162,28 +183,32 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, write_t
           flush=True)
     tile_size = config["superpixels"]["tile_size"]
     superpixel_args = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
-    segments, superpixel_seconds = timed(
+    if not set(methods) & set(FCN_METHODS):
+        return []
+    segments, superpixel_seconds, superpixel_cpu = cpu_timed(
         lambda: felzenszwalb_superpixels(image, valid, tile_size=tile_size, **superpixel_args))
     results = []
 
-    def record(method, precision, seed, labels, seconds):
+    def record(method, precision, seed, labels, seconds, cpu_seconds):
         scores = segmentation_scores(labels, truth)
         results.append(dict(collection=folder.name, method=method, precision=precision, seed=seed, ami=scores["ami"],
-                            n_segments=scores["n_segments"], seconds=seconds, megapixels=truth.size / 1e6,
-                            tiles=len(names)))
-        print(f"  {method} {precision or ''} seed {seed}: AMI {scores['ami']:.4f}, {seconds:.1f} s", file=sys.stderr,
-              flush=True)
+                            n_segments=scores["n_segments"], seconds=seconds, cpu_seconds=cpu_seconds,
+                            threads=torch.get_num_threads(), megapixels=truth.size / 1e6, tiles=len(names)))
+        print(f"  {method} {precision or ''} seed {seed}: AMI {scores['ami']:.4f}, {seconds:.1f} s, "
+              f"{cpu_seconds:.1f} CPU s", file=sys.stderr, flush=True)
 
     for seed in seeds:
         for method, segment in baseline_methods(config, seed).items():
-            labels, seconds = timed(segment, image, valid, k)
-            record(method, None, seed, labels, seconds)
+            if method in methods:
+                record(method, None, seed, *cpu_timed(segment, image, valid, k))
         for precision in precisions:
             params = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
             window = (min(params.window, height), min(params.window, width))
-            dtype = compute_setting(params, bands=image.shape[0], window=window, device=device)[0].name
-            labels, seconds = timed(fcn_method(config, device, seed, precision), image, valid, k, segments)
-            record("superpixel_fcn", dtype, seed, labels, superpixel_seconds + seconds)
+            setting = compute_setting(params, bands=image.shape[0], window=window, device=device)[0].name
+            for method in (m for m in FCN_METHODS if m in methods):
+                labels, seconds, cpu_seconds = cpu_timed(fcn_runner(method, config, precision, device, seed), image,
+                                                         valid, segments)
+                record(method, setting, seed, labels, superpixel_seconds + seconds, superpixel_cpu + cpu_seconds)
     return results
 
 
@@ -193,16 +218,26 @@ def summarise_mosaic(results):
     groups = {}
     for row in results:
         groups.setdefault((row["collection"], row["method"], row["precision"]), []).append(row)
-    print(f"{'collection':<11} {'method':<15} {'precision':<9} {'seeds':>5} {'mean AMI':>8} {'std':>6} "
-          f"{'segments':>8} {'seconds':>8}")
+    print(f"{'collection':<11} {'method':<24} {'setting':<21} {'seeds':>5} {'mean AMI':>8} {'std':>6} "
+          f"{'segments':>8} {'seconds':>8} {'CPU s':>8}")
     for (collection, method, precision), rows in groups.items():
         ami = [row["ami"] for row in rows]
-        print(f"{collection:<11} {method:<15} {precision or '':<9} {len(rows):>5} {np.mean(ami):>8.4f} "
+        print(f"{collection:<11} {method:<24} {precision or '':<21} {len(rows):>5} {np.mean(ami):>8.4f} "
               f"{np.std(ami, ddof=1) if len(ami) > 1 else 0.0:>6.4f} "
-              f"{np.mean([row['n_segments'] for row in rows]):>8.1f} {np.mean([row['seconds'] for row in rows]):>8.1f}")
+              f"{np.mean([row['n_segments'] for row in rows]):>8.1f} {np.mean([row['seconds'] for row in rows]):>8.1f} "
+              f"{np.mean([row['cpu_seconds'] for row in rows]):>8.1f}")
     for (collection, method, precision), rows in groups.items():
-        reference = groups.get((collection, method, "float32"))
-        if precision in (None, "float32") or reference is None:
+        published = groups.get((collection, "superpixel_fcn", precision))
+        if method != "superpixel_fcn_consensus" or published is None:
+            continue
+        ami, reference = [row["ami"] for row in rows], [row["ami"] for row in published]
+        cpu = np.mean([row["cpu_seconds"] for row in rows]) / np.mean([row["cpu_seconds"] for row in published])
+        print(f"{collection} consensus against the published FCN ({precision}): mean AMI "
+              f"{np.mean(ami) - np.mean(reference):+.4f}, sd {np.std(ami, ddof=1) if len(ami) > 1 else 0.0:.4f} "
+              f"against {np.std(reference, ddof=1) if len(reference) > 1 else 0.0:.4f}, {cpu:.2f}x the CPU seconds")
+    for (collection, method, precision), rows in groups.items():
+        reference = groups.get((collection, method, "float32/" + (precision or "").partition("/")[2]))
+        if precision is None or precision.startswith("float32") or reference is None:
             continue
         speed = np.mean([row["seconds"] for row in reference]) / np.mean([row["seconds"] for row in rows])
         change = np.mean([row["ami"] for row in rows]) - np.mean([row["ami"] for row in reference])
@@ -223,6 +258,8 @@ def main(argv=None):
                         help="mosaic mode: FCN precisions to run (default: the config's)")
     parser.add_argument("--write-mosaic", type=Path, metavar="DIR", help="mosaic mode: also write the mosaics here")
     parser.add_argument("--json", type=Path, help="mosaic mode: write every run's scores and seconds here")
+    parser.add_argument("--methods", nargs="*", choices=MOSAIC_METHODS, default=MOSAIC_METHODS,
+                        help="mosaic mode: methods to run (default: all; none with --write-mosaic only writes)")
     args = parser.parse_args(argv)
     folders = [args.data / name for name in UNLABELLED if (args.data / name / "images").is_dir()]
     if not folders:
@@ -234,7 +271,8 @@ def main(argv=None):
     if args.mosaic:
         precisions = args.precision or [config["superpixel_fcn"]["precision"]]
         results = [row for folder in folders for row in mosaic(
-            folder, UNLABELLED[folder.name], config, device, args.seeds, precisions, args.limit, args.write_mosaic)]
+            folder, UNLABELLED[folder.name], config, device, args.seeds, precisions, args.limit, args.methods,
+            args.write_mosaic)]
         print(f"device: {device}, seeds: {args.seeds}")
         summarise_mosaic(results)
         if args.json:

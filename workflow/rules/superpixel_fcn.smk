@@ -46,3 +46,29 @@ rule superpixel_fcn:
         remade=remakes("superpixel_fcn"),
     script:
         "../scripts/superpixel_fcn.py"
+
+
+rule superpixel_fcn_consensus:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+    output:
+        labels="results/{dataset}/segmentations/superpixel_fcn_consensus/{scene}.tif",
+        info="results/{dataset}/segmentations/superpixel_fcn_consensus/{scene}.json",
+    log:
+        "logs/{dataset}/superpixel_fcn_consensus/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/superpixel_fcn_consensus/{scene}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: rule_threads("superpixel_fcn_consensus")
+    resources:
+        **rule_resources("superpixel_fcn_consensus"),
+    params:
+        fcn=config["superpixel_fcn"],
+        consensus=config["superpixel_fcn_consensus"],
+        device=config["device"],
+        seed=config["seed"],
+        remade=remakes("superpixel_fcn_consensus"),
+    script:
+        "../scripts/superpixel_fcn_consensus.py"

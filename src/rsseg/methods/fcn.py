@@ -8,6 +8,7 @@ over overlapping windows, takes the argmax and merges regions smaller than ``min
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,9 +150,11 @@ def scene_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: torch.Tensor, valid: torch.Tensor,
-                  superpixels: torch.Tensor, *, n_classes: int, dtype: torch.dtype) -> torch.Tensor:
+                  superpixels: torch.Tensor, *, n_classes: int, dtype: torch.dtype
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
     """One step on a batch of windows: forward, each superpixel's majority label as the target,
-    cross-entropy over valid pixels, backward, optimiser step. Returns the loss (detached)."""
+    cross-entropy over valid pixels, backward, optimiser step. Returns the loss and the logits the step
+    voted on (``(N, n_classes, H, W)``), both detached."""
     with autocast(x.device, dtype):
         logits = model(x)
     # Invalid pixels form one group of their own, so their predictions sway no vote.
@@ -171,7 +174,7 @@ def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: tor
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()
-    return loss.detach()
+    return loss.detach(), logits.detach()
 
 
 def seconds_per_training_step(setting: ComputeSetting, *, bands: int, window: tuple[int, int], params: FCNParams,
@@ -234,14 +237,22 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     return setting, record
 
 
+Window = tuple[int, int, int, int]
+"""``(row, col, height, width)`` of a window in the scene."""
+LogitsObserver = Callable[[Sequence[Window], torch.Tensor], None]
+"""Called with a batch's windows and the detached logits its training step voted on."""
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
-              device: torch.device | str, seed: int, setting: ComputeSetting) -> tuple[SuperpixelFCN, list[float]]:
+              device: torch.device | str, seed: int, setting: ComputeSetting,
+              observe_last_epoch: LogitsObserver | None = None) -> tuple[SuperpixelFCN, list[float]]:
     """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, epoch_mean_losses)``.
 
     ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
     ``superpixels`` integer ``(h, w)`` ids. Windows without valid pixels are skipped; invalid pixels
-    are voted apart from the superpixel they sit in and ignored by the loss. Bit-identical on CPU
-    for a fixed ``seed``, setting and thread count.
+    are voted apart from the superpixel they sit in and ignored by the loss. ``observe_last_epoch``
+    sees every batch of the last epoch with its logits, which costs no extra forward pass.
+    Bit-identical on CPU for a fixed ``seed``, setting and thread count.
     """
     device = torch.device(device)
     bands, height, width = image.shape
@@ -275,8 +286,12 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
             order = torch.randperm(len(windows), generator=generator).tolist()
             total = torch.zeros((), device=device)
             for first in range(0, len(order), params.batch_size):
-                total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
-                                       n_classes=params.n_classes, dtype=setting.dtype)
+                indices = order[first:first + params.batch_size]
+                loss, logits = training_step(model, optimiser, *batch(indices), n_classes=params.n_classes,
+                                             dtype=setting.dtype)
+                total += loss
+                if observe_last_epoch is not None and epoch == params.epochs - 1:
+                    observe_last_epoch([windows[i] for i in indices], logits)
             losses.append(total.item() / -(-len(order) // params.batch_size))
             log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
                      time.perf_counter() - start)
