@@ -207,16 +207,35 @@ def test_an_earlier_candidate_gives_way_only_to_one_clearly_faster():
 
 
 def choose_in_a_process(log: Path) -> str:
-    """Choose between the float32 layouts, logging each timing to ``log``; the timing takes half a second."""
-    def seconds_per_step(setting):
+    """Choose between the float32 layouts, logging each one prepared to ``log``; the timing takes 0.4 s."""
+    def prepare(setting):
         with open(log, "a") as f:
             f.write(f"{setting.name}\n")
-        time.sleep(0.25)
-        return {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
+
+        def step():
+            time.sleep(0.05)
+            return {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
+        return step
 
     candidates = compute.candidate_settings("float32", "auto", torch.device("cpu"))
     return compute.choose_setting(candidates, job={"window": [256, 256]}, device=torch.device("cpu"),
-                                  seconds_per_step=seconds_per_step)[1]["chosen_by"]
+                                  prepare=prepare)[1]["chosen_by"]
+
+
+def test_candidates_are_timed_in_turns_and_keep_their_quickest_step():
+    # a load that rises while the first candidate is timed must not fall on it alone
+    calls, load = [], iter([1.0, 1.0, 5.0, 5.0, 2.0, 2.0, 3.0, 3.0])
+
+    def prepare(setting):
+        def step():
+            calls.append(setting.name)
+            return next(load) * {"float32": 1.0, "bfloat16": 0.8}[setting.precision]
+        return step
+
+    first, second = compute.ComputeSetting("float32", "channels_last"), compute.ComputeSetting("bfloat16", "contiguous")
+    seconds = compute.time_in_turns([first, second], prepare, rounds=3)
+    assert calls == [first.name, second.name] * 4  # one warm-up step each, then three rounds in turns
+    assert seconds == {first.name: 2.0, second.name: 2.0 * 0.8}
 
 
 def test_jobs_side_by_side_time_the_settings_once(monkeypatch, tmp_path):
@@ -232,23 +251,23 @@ def test_the_setting_is_timed_once_per_machine_and_job_then_taken_from_the_cache
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     timed = []
 
-    def seconds_per_step(setting):
+    def prepare(setting):
         timed.append(setting.name)
-        return {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
+        return lambda: {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
 
     candidates = compute.candidate_settings("float32", "auto", torch.device("cpu"))
     job = {"bands": 4, "window": [256, 256]}
     setting, record = compute.choose_setting(candidates, job=job, device=torch.device("cpu"),
-                                             seconds_per_step=seconds_per_step)
+                                             prepare=prepare)
     assert setting.name == "float32/contiguous" and record["chosen_by"] == "timed"
     assert record["hardware"]["threads"] == torch.get_num_threads() and record["hardware"]["capability"]
     again, record = compute.choose_setting(candidates, job=job, device=torch.device("cpu"),
-                                           seconds_per_step=seconds_per_step)
+                                           prepare=prepare)
     assert again == setting and record["chosen_by"].startswith("timed before (cached in")
     assert record["seconds_per_step"] == {"float32/channels_last": 2.7, "float32/contiguous": 1.5}
     assert timed == ["float32/channels_last", "float32/contiguous"]  # not timed again
     compute.choose_setting(candidates, job={**job, "window": [96, 96]}, device=torch.device("cpu"),
-                           seconds_per_step=seconds_per_step)
+                           prepare=prepare)
     assert len(timed) == 4  # another job shape is timed anew
     assert (tmp_path / "rsseg" / "compute-settings.json").is_file()
 

@@ -35,6 +35,9 @@ PREFERENCE_MARGIN = 0.1
 settings of about equal speed does not make the choice, and with it the results, change between machines of
 one kind. The settings that differ at all differ by far more (1.5x to 1.8x; docs/benchmarks.md)."""
 CACHE_FILE = "compute-settings.json"
+TIMING_ROUNDS = 3
+"""Steps timed per candidate, after one each to warm up. The candidates take turns, one step each per round, so
+a change of the machine's load while they are timed falls on all of them alike; each keeps its quickest step."""
 
 
 @dataclass(frozen=True)
@@ -160,15 +163,34 @@ def fastest(seconds: dict[str, float], candidates: Sequence[ComputeSetting]) -> 
     return best
 
 
+StepTimer = Callable[[], float]
+"""Runs one step of a prepared network and returns its seconds."""
+
+
+def time_in_turns(candidates: Sequence[ComputeSetting], prepare: Callable[[ComputeSetting], StepTimer],
+                  rounds: int = TIMING_ROUNDS) -> dict[str, float]:
+    """The quickest of ``rounds`` steps of each candidate (:data:`TIMING_ROUNDS`), after one to warm up, the
+    candidates taking turns; ``prepare`` builds a candidate's network and returns its :data:`StepTimer`."""
+    timers = {candidate.name: prepare(candidate) for candidate in candidates}
+    for timer in timers.values():
+        timer()
+    quickest = dict.fromkeys(timers, float("inf"))
+    for _ in range(rounds):
+        for name, timer in timers.items():
+            quickest[name] = min(quickest[name], timer())
+    return quickest
+
+
 def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any], device: torch.device,
-                   seconds_per_step: Callable[[ComputeSetting], float]) -> tuple[ComputeSetting, dict[str, Any]]:
+                   prepare: Callable[[ComputeSetting], StepTimer]) -> tuple[ComputeSetting, dict[str, Any]]:
     """The setting to run in, and the record of how it was chosen.
 
     One candidate is taken as it is. Among several, the choice cached for this hardware and ``job`` (what
-    else decides the speed: network and window sizes) is taken; else each is timed with
-    ``seconds_per_step`` and the fastest is cached. Jobs running side by side take the cache in turn, so
-    only the first times the settings and every job on the machine computes alike: results depend on the
-    setting, and timings taken under each other's load could choose differently.
+    else decides the speed: network and window sizes) is taken; else they are timed in turns
+    (:func:`time_in_turns`, ``prepare`` building each one's network) and the fastest is cached. Jobs running
+    side by side take the cache in turn, so only the first times the settings and every job on the machine
+    computes alike: results depend on the setting, and timings taken under each other's load could choose
+    differently.
     """
     about = hardware(device)
     record: dict[str, Any] = {"hardware": about}
@@ -179,7 +201,7 @@ def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any],
     with exclusive(path.with_suffix(".lock")):
         entry = read_cache(path).get(key)
         if entry is None:
-            seconds = {candidate.name: seconds_per_step(candidate) for candidate in candidates}
+            seconds = time_in_turns(candidates, prepare)
             choice = fastest(seconds, candidates)
             entry = {"precision": choice.precision, "layout": choice.layout, "seconds_per_step": seconds}
             try:

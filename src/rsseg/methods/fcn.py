@@ -25,7 +25,8 @@ from .heap import retained_heap
 from ..params import FromConfig
 from ..data.spectra import standardise
 from ..data.tiling import tile_windows, window_starts
-from .compute import AUTO, LAYOUTS, PRECISIONS, ComputeSetting, bfloat16_is_native, candidate_settings, choose_setting
+from .compute import (AUTO, LAYOUTS, PRECISIONS, ComputeSetting, StepTimer, bfloat16_is_native, candidate_settings,
+                      choose_setting, time_in_turns)
 
 log = logging.getLogger(__name__)
 
@@ -177,34 +178,33 @@ def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: tor
     return loss.detach(), logits.detach()
 
 
-def seconds_per_training_step(setting: ComputeSetting, *, bands: int, window: tuple[int, int], params: FCNParams,
-                              device: torch.device, steps: int = 2) -> float:
-    """The quickest of ``steps`` training steps (after one to warm up) of a fresh network in ``setting`` on a
-    random batch of ``window``-sized crops, with random superpixels as large as Felzenszwalb's at scale 32."""
+def training_step_timer(setting: ComputeSetting, *, bands: int, window: tuple[int, int], params: FCNParams,
+                        device: torch.device) -> StepTimer:
+    """A fresh network in ``setting`` on a random batch of ``window``-sized crops, with random superpixels as
+    large as Felzenszwalb's at scale 32; returns a function that runs one training step and returns its seconds."""
     seed_everything(0)  # the rule's deterministic kernels; the run seeds itself again after
     generator = torch.Generator().manual_seed(0)
     model = SuperpixelFCN(bands, params.n_classes, params.width).to(device).to(memory_format=setting.memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=params.lr)
     shape = (params.batch_size, *window)
     x = torch.randn(params.batch_size, bands, *window, generator=generator).to(device)
+    x = x.contiguous(memory_format=setting.memory_format)
     superpixels = torch.randint(0, max(1, window[0] * window[1] // 400), shape, generator=generator).to(device)
     valid = torch.ones(shape, dtype=torch.bool, device=device)
-    best = float("inf")
-    with retained_heap():
-        for step in range(steps + 1):
-            start = time.perf_counter()
-            training_step(model, optimiser, x.contiguous(memory_format=setting.memory_format), valid, superpixels,
-                          n_classes=params.n_classes, dtype=setting.dtype)
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            if step:
-                best = min(best, time.perf_counter() - start)
-    return best
+
+    def step() -> float:
+        start = time.perf_counter()
+        training_step(model, optimiser, x, valid, superpixels, n_classes=params.n_classes, dtype=setting.dtype)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        return time.perf_counter() - start
+    return step
 
 
-CALIBRATION_WINDOW = 256
-"""Longest side of the window the candidate settings are timed on: a quarter of a published window's work,
-with the same ranking of settings on both CPU kinds measured (docs/benchmarks.md)."""
+CALIBRATION_WINDOW = 128
+"""Longest side of the window the candidate settings are timed on: a sixteenth of a published window's work
+(about 3 s for the two float32 layouts on one AVX2 core), with the ranking of the 512 px window on the AVX2
+CPU measured (docs/benchmarks.md)."""
 EMULATION_PROBE_WINDOW = 64
 """Side of the window on which an emulated bfloat16 step is timed against float32, for the warning."""
 
@@ -218,22 +218,23 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     """
     candidates = candidate_settings(params.precision, params.layout, device)
     timed_window = (min(window[0], CALIBRATION_WINDOW), min(window[1], CALIBRATION_WINDOW))
-    setting, record = choose_setting(
-        candidates, device=device, job={"bands": bands, "window": timed_window, "n_classes": params.n_classes,
-                                        "width": params.width, "batch_size": params.batch_size},
-        seconds_per_step=lambda s: seconds_per_training_step(s, bands=bands, window=timed_window, params=params,
-                                                             device=device))
-    if setting.precision == "bfloat16" and not bfloat16_is_native(device):
-        probe = (min(window[0], EMULATION_PROBE_WINDOW), min(window[1], EMULATION_PROBE_WINDOW))
-        seconds = {precision: seconds_per_training_step(ComputeSetting(precision, setting.layout), bands=bands,
-                                                        window=probe, params=params, device=device, steps=1)
-                   for precision in ("float32", "bfloat16")}
-        factor = seconds["bfloat16"] / seconds["float32"]
-        about = record["hardware"]
-        log.warning("precision bfloat16 on %s without native bfloat16 (%s): a training step takes %.0fx as long as "
-                    "in float32 here; set superpixel_fcn.precision to auto or float32", about.get("cpu", device),
-                    f"capability {about.get('capability', '?')}, no AVX512-BF16 or AMX in use", factor)
-        record["bfloat16_emulation_factor"] = factor
+    with retained_heap():  # as the run will compute
+        setting, record = choose_setting(
+            candidates, device=device, job={"bands": bands, "window": timed_window, "n_classes": params.n_classes,
+                                            "width": params.width, "batch_size": params.batch_size},
+            prepare=lambda s: training_step_timer(s, bands=bands, window=timed_window, params=params, device=device))
+        if setting.precision == "bfloat16" and not bfloat16_is_native(device):
+            probe = (min(window[0], EMULATION_PROBE_WINDOW), min(window[1], EMULATION_PROBE_WINDOW))
+            seconds = time_in_turns(
+                [ComputeSetting(precision, setting.layout) for precision in ("float32", "bfloat16")],
+                lambda s: training_step_timer(s, bands=bands, window=probe, params=params, device=device), rounds=1)
+            factor = seconds[f"bfloat16/{setting.layout}"] / seconds[f"float32/{setting.layout}"]
+            about = record["hardware"]
+            log.warning("precision bfloat16 on %s without native bfloat16 (%s): a training step takes %.0fx as long "
+                        "as in float32 here; set superpixel_fcn.precision to auto or float32",
+                        about.get("cpu", device),
+                        f"capability {about.get('capability', '?')}, no AVX512-BF16 or AMX in use", factor)
+            record["bfloat16_emulation_factor"] = factor
     return setting, record
 
 
