@@ -28,12 +28,12 @@ rule superpixel_fcn:
         image="results/{dataset}/scenes/{scene}/image.tif",
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
     output:
-        labels="results/{dataset}/segmentations/superpixel_fcn/{scene}.tif",
-        info="results/{dataset}/segmentations/superpixel_fcn/{scene}.json",
+        labels=run_file("labels", "superpixel_fcn"),
+        info=run_file("info", "superpixel_fcn"),
     log:
-        "logs/{dataset}/superpixel_fcn/{scene}.log",
+        run_file("log", "superpixel_fcn"),
     benchmark:
-        "benchmarks/{dataset}/superpixel_fcn/{scene}.tsv"
+        run_file("benchmark", "superpixel_fcn")
     conda:
         "../../envs/torch.yaml"
     threads: rule_threads("superpixel_fcn")
@@ -42,7 +42,7 @@ rule superpixel_fcn:
     params:
         fcn=config["superpixel_fcn"],
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("superpixel_fcn"),
     script:
         "../scripts/superpixel_fcn.py"
