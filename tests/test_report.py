@@ -197,7 +197,7 @@ def test_report_of_the_tiny_run_holds_tables_figures_and_captions(tiny_default_r
     # long steps log their progress: download size, training epochs
     assert "tiny.tar.gz: " in (work / "logs/download/tiny.log").read_text()
     assert "(100%)" in (work / "logs/download/tiny.log").read_text()
-    assert "epoch 2/2" in (work / "logs/tiny/superpixel_fcn/scene_a.log").read_text()
+    assert "epoch 2/2" in (work / "logs/tiny/superpixel_fcn/seed0/scene_a.log").read_text()
     assert "wrote results/tiny/figures/scene_a.png" in (work / "logs/tiny/figures/scene_a.log").read_text()
 
     again = tiny_default_run.run("--dry-run")

@@ -138,7 +138,7 @@ def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gi
     config["superpixel_fcn"].update(epochs=400)  # long enough to be interrupted mid-training
     local_workflow.write_config(config)
     target = "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif"
-    log = local_workflow.workdir / "logs/tiny/superpixel_fcn/scene_a.log"
+    log = local_workflow.workdir / "logs/tiny/superpixel_fcn/seed0/scene_a.log"
     command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(local_workflow.workdir),
                "--cores", "2", target]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
