@@ -12,6 +12,8 @@ wildcard_constraints:
     # "study" names the cross-dataset outputs (results/study_ami.csv), so no dataset is called so
     dataset=r"(?!study$)[A-Za-z0-9-]+",
     scene=r"[^/]+",
+    method=r"[^/]+",
+    seed=r"\d+",
 
 
 include: "workflow/rules/common.smk"

@@ -216,7 +216,7 @@ def main(argv=None):
     parser.add_argument("--rules", nargs="+", choices=RULES, default=RULES,
                         help="rules to run (default: all; superpixel_fcn needs superpixels)")
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
-    parser.add_argument("--seed", type=int, help="default: the config's seed")
+    parser.add_argument("--seed", type=int, help="default: the config's first seed")
     parser.add_argument("--workdir", type=Path, help="keep the scene and outputs here (default: a temporary folder)")
     args = parser.parse_args(argv)
     if "superpixel_fcn" in args.rules and "superpixels" not in args.rules:
@@ -234,7 +234,7 @@ def main(argv=None):
         print(f"{source}/image.tif and label.tif are missing; make them with\n  .venv/bin/snakemake --cores 1 "
               f"{source.relative_to(REPO)}/image.tif {source.relative_to(REPO)}/label.tif", file=sys.stderr)
         return 1
-    seed = config["seed"] if args.seed is None else args.seed
+    seed = config["seeds"][0] if args.seed is None else args.seed
     superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
     tile_size = args.superpixel_tile_size
     if tile_size is None:

@@ -251,7 +251,7 @@ def main(argv=None):
     parser.add_argument("--limit", type=int, help="tiles per collection, spread over the sorted names")
     parser.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     parser.add_argument("--config", type=Path, default=REPO / "config" / "config.yaml")
-    parser.add_argument("--seed", type=int, help="per-tile mode: the seed (default: the config's)")
+    parser.add_argument("--seed", type=int, help="per-tile mode: the seed (default: the config's first)")
     parser.add_argument("--mosaic", action="store_true", help="tile each collection into one scene")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="mosaic mode (default: 0 1 2)")
     parser.add_argument("--precision", nargs="+", choices=["float32", "bfloat16", "auto"],
@@ -278,7 +278,7 @@ def main(argv=None):
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
         return 0
-    seed = config["seed"] if args.seed is None else args.seed
+    seed = config["seeds"][0] if args.seed is None else args.seed
     rows = [row for folder in folders
             for row in per_tile(folder, UNLABELLED[folder.name], config, device, seed, args.limit)]
     print(f"device: {device}, seed: {seed}")

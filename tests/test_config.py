@@ -7,7 +7,8 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
-from rsseg.config import coerce_booleans, config_problems, dataset_bands, sensitivity_points, unknown_settings
+from rsseg.config import (coerce_booleans, coerce_integers, config_problems, dataset_bands, sensitivity_points,
+                          unknown_settings)
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -125,7 +126,7 @@ def test_unknown_settings_are_named_with_the_nearest_valid_key():
         "unknown setting superpixel_fcn.epoch (did you mean superpixel_fcn.epochs?)",
         "unknown setting superpixel_fnc (did you mean superpixel_fcn?)",
         "unknown setting zzz (valid here: classifier, datasets, device, farmland_iou, isodata, kmeans, methods, "
-        "patches, report, resources, run, sam, sam_clip, seed, sensitivity, skip_unscored_scenes, study, "
+        "patches, report, resources, run, sam, sam_clip, seeds, sensitivity, skip_unscored_scenes, study, "
         "superpixel_fcn, superpixel_fcn_consensus, superpixels, upscale, weights)"]
     assert unknown_settings(repo_config(), schema()) == []
     with pytest.raises(Exception, match="'superpixel_fnc' was unexpected"):  # the schema itself refuses it too
@@ -134,12 +135,29 @@ def test_unknown_settings_are_named_with_the_nearest_valid_key():
 
 def test_true_and_false_words_become_booleans_where_the_schema_wants_one():
     config = repo_config()
-    config.update(skip_unscored_scenes="true", farmland_iou="False", seed="true")
+    config.update(skip_unscored_scenes="true", farmland_iou="False", device="true")
     config["study"]["skip_missing"] = "TRUE"
     coerce_booleans(config, schema())
     assert config["skip_unscored_scenes"] is True and config["farmland_iou"] is False
     assert config["study"]["skip_missing"] is True
-    assert config["seed"] == "true"  # not a boolean setting: the schema refuses it as it is
+    assert config["device"] == "true"  # not a boolean setting: the schema refuses it as it is
+
+
+def test_digits_become_integers_where_the_schema_wants_integers_also_in_a_list():
+    config = repo_config()
+    # what Snakemake's --config gives for seeds=[0,1] (YAML's base loader) and superpixel_fcn.epochs
+    config.update(seeds=["0", " 1"], device="2")
+    config["superpixel_fcn"]["epochs"] = "3"
+    coerce_integers(config, schema())
+    assert config["seeds"] == [0, 1] and config["superpixel_fcn"]["epochs"] == 3
+    assert config["device"] == "2"  # not an integer setting: the schema refuses it as it is
+    validate({**config, "device": "cpu"}, SCHEMA)
+
+
+def test_the_old_seed_setting_points_at_seeds():
+    config = repo_config()
+    config["seed"] = 1
+    assert unknown_settings(config, schema()) == ["unknown setting seed (did you mean seeds?)"]
 
 
 def test_an_rgb_dataset_shows_true_colour_where_the_composite_names_a_band_it_lacks():

@@ -13,7 +13,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # One scene's FCN segmentation: the DAG reaches it without downloading (the download is a checkpoint).
-TARGET = "results/tiny/segmentations/superpixel_fcn/scene_a.tif"
+TARGET = "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif"
 JOB_HEADER = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$")
 RESOURCES = re.compile(r"^\s+resources: (.*)$")
 THREADS = re.compile(r"^\s+threads: (\d+)$")

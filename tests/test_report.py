@@ -159,7 +159,8 @@ def test_a_large_scene_is_decimated_to_the_figure_size(tmp_path):
 
 
 def test_ami_chart_and_farmland_chart_are_written(tmp_path):
-    summary = pd.DataFrame({"method": ["superpixel_fcn", "kmeans"], "n_scenes": [2, 2], "ami": [0.4, 0.3]})
+    summary = pd.DataFrame({"method": ["superpixel_fcn", "kmeans"], "n_scenes": [2, 2], "ami_mean": [0.4, 0.3],
+                            "ami_sd_seeds": [0.05, float("nan")]})
     table = pd.DataFrame({"scene": ["a", "a", "b", "b"], "method": ["superpixel_fcn", "kmeans"] * 2,
                           "ami": [0.45, 0.25, 0.35, 0.35]})
     ami_chart(tmp_path / "ami.png", summary, table)
@@ -196,7 +197,7 @@ def test_report_of_the_tiny_run_holds_tables_figures_and_captions(tiny_default_r
     # long steps log their progress: download size, training epochs
     assert "tiny.tar.gz: " in (work / "logs/download/tiny.log").read_text()
     assert "(100%)" in (work / "logs/download/tiny.log").read_text()
-    assert "epoch 2/2" in (work / "logs/tiny/superpixel_fcn/scene_a.log").read_text()
+    assert "epoch 2/2" in (work / "logs/tiny/superpixel_fcn/seed0/scene_a.log").read_text()
     assert "wrote results/tiny/figures/scene_a.png" in (work / "logs/tiny/figures/scene_a.log").read_text()
 
     again = tiny_default_run.run("--dry-run")

@@ -56,7 +56,7 @@ def test_unscored_scenes_are_left_out_of_the_summary_when_asked_and_counted(loca
     assert set(table["scene"]) == {"scene_a"}
     assert (summary["n_scenes"] == 1).all() and (summary["n_unscored_scenes"] == 1).all()
     assert "left out 1 scene(s) without a scored pixel: scene_b" in done.stderr
-    assert not (local_workflow.workdir / "results/tiny/segmentations/kmeans/scene_b.tif").exists()
+    assert not (local_workflow.workdir / "results/tiny/segmentations/kmeans/seed0/scene_b.tif").exists()
 
 
 def test_labels_on_another_grid_stop_naming_both_files(local_workflow):
@@ -101,9 +101,9 @@ def test_device_cuda_without_a_gpu_fails_in_one_line(local_workflow):
     config = local_workflow.config
     config["device"] = "cuda"
     local_workflow.write_config(config)
-    done = local_workflow.run("results/tiny/segmentations/superpixel_fcn/scene_a.tif", check=False)
+    done = local_workflow.run("results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif", check=False)
     assert_one_line_failure(done, "device: cuda, but torch sees no CUDA GPU on this machine")
-    assert not (local_workflow.workdir / "results/tiny/segmentations/superpixel_fcn/scene_a.tif").exists()
+    assert not (local_workflow.workdir / "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif").exists()
 
 
 def test_a_text_file_as_a_checkpoint_is_one_line_naming_it(tmp_path):
@@ -137,8 +137,8 @@ def test_an_interrupted_fcn_job_is_redone_and_gives_what_an_uninterrupted_run_gi
     config["datasets"]["tiny"]["scenes"] = ["scene_a"]
     config["superpixel_fcn"].update(epochs=400)  # long enough to be interrupted mid-training
     local_workflow.write_config(config)
-    target = "results/tiny/segmentations/superpixel_fcn/scene_a.tif"
-    log = local_workflow.workdir / "logs/tiny/superpixel_fcn/scene_a.log"
+    target = "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif"
+    log = local_workflow.workdir / "logs/tiny/superpixel_fcn/seed0/scene_a.log"
     command = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(local_workflow.workdir),
                "--cores", "2", target]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

@@ -109,7 +109,7 @@ def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sa
 
     # SAM+CLIP: on the scene grid, labelled only inside the patch, scored in the AMI table
     with rasterio.open(results / "tiny/scenes/scene_a/image.tif") as img, \
-            rasterio.open(results / "tiny/segmentations/sam_clip/scene_a.tif") as seg:
+            rasterio.open(results / "tiny/segmentations/sam_clip/seed0/scene_a.tif") as seg:
         semantic = seg.read(1)
         assert seg.shape == img.shape == (96, 96) and seg.transform == img.transform and seg.crs == img.crs
     window = np.zeros(semantic.shape, dtype=bool)

@@ -69,7 +69,7 @@ def test_nan_pixels_are_no_data_and_a_damaged_cache_is_made_again_with_the_table
     assert (work / "results/nan/figures/s.png").stat().st_size > 0
 
     # label maps are Cloud-Optimized GeoTIFFs with overviews and colours; the prepared labels the dataset's
-    for path in ("results/nan/segmentations/superpixel_fcn/s.tif", "results/nan/scenes/s/label.tif"):
+    for path in ("results/nan/segmentations/superpixel_fcn/seed0/s.tif", "results/nan/scenes/s/label.tif"):
         with rasterio.open(work / path) as src:
             assert src.tags(ns="IMAGE_STRUCTURE")["LAYOUT"] == "COG" and src.overviews(1) == [2]
             assert src.colormap(1)[255][3] == 0  # no data transparent
@@ -77,7 +77,7 @@ def test_nan_pixels_are_no_data_and_a_damaged_cache_is_made_again_with_the_table
         assert [src.colormap(1)[i][:3] for i in range(5)] == GID5_COLOURS
 
     superpixels = work / "results/nan/scenes/s/superpixels.tif"
-    fcn_map = work / "results/nan/segmentations/superpixel_fcn/s.tif"
+    fcn_map = work / "results/nan/segmentations/superpixel_fcn/seed0/s.tif"
     with open(superpixels, "r+b") as damaged:  # as `truncate -s 1000` leaves it
         damaged.truncate(1000)
     done = tiny_workflow.run("results/nan_ami.csv", check=False)

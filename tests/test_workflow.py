@@ -14,8 +14,11 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     work = tiny_default_run.workdir
 
     table = pd.read_csv(work / "results" / "tiny_ami.csv")
-    assert list(table.columns) == ["scene", "method", "ami", "fmi", "ari", "n_segments", "seconds",
-                                   "seconds_per_megapixel", "n_pixels"]
+    assert list(table.columns) == ["scene", "method", "seed", "ami", "fmi", "ari", "n_segments", "seconds",
+                                   "seconds_per_megapixel", "n_pixels", "threads"]
+    assert (table["seed"] == 0).all()
+    # the threads each job ran with: the rule's, as .test/config sets them
+    assert table.groupby("method")["threads"].max().to_dict() == {"isodata": 2, "kmeans": 2, "superpixel_fcn": 1}
     assert sorted(table["scene"].unique()) == ["scene_a", "scene_b"]
     assert sorted(table["method"].unique()) == ["isodata", "kmeans", "superpixel_fcn"]
     assert table["ami"].between(-0.1, 1).all() and table["fmi"].between(0, 1).all()
@@ -27,13 +30,14 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
 
     summary = pd.read_csv(work / "results" / "tiny_summary.csv")
     assert sorted(summary["method"]) == ["isodata", "kmeans", "superpixel_fcn"]
-    assert (summary["n_scenes"] == 2).all()
+    assert (summary["n_scenes"] == 2).all() and (summary["n_seeds"] == 1).all()
+    assert summary["ami_sd_seeds"].isna().all()  # one seed: its spread is unknown, not 0
 
     with rasterio.open(work / "results/tiny/scenes/scene_a/image.tif") as img, \
-            rasterio.open(work / "results/tiny/segmentations/superpixel_fcn/scene_a.tif") as seg:
+            rasterio.open(work / "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.tif") as seg:
         assert seg.crs == img.crs == "EPSG:32650" and seg.transform == img.transform
         assert seg.shape == img.shape == (96, 96) and seg.read(1)[0, 0] == 255
-    info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/scene_a.json").read_text())
+    info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.json").read_text())
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert info["threads"] == 1  # the rule's threads in .test/config, not one per core of the machine
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
@@ -44,6 +48,28 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
 
     again = tiny_default_run.run("results/tiny_ami.csv", "results/tiny_summary.csv")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_every_seed_is_a_run_of_its_own_and_the_summary_gives_their_mean_and_spread(tiny_workflow):
+    # as typed on the command line: Snakemake reads the list with YAML's base loader, as strings
+    tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv", "--config", "seeds=[0,1]")
+    work = tiny_workflow.workdir
+    table = pd.read_csv(work / "results" / "tiny_ami.csv")
+    assert sorted(set(zip(table["method"], table["seed"]))) == [
+        (method, seed) for method in ("isodata", "kmeans", "superpixel_fcn") for seed in (0, 1)]
+    assert len(table) == 2 * 3 * 2 and table["threads"].notna().all()
+    infos = [json.loads((work / f"results/tiny/segmentations/superpixel_fcn/seed{seed}/scene_a.json").read_text())
+             for seed in (0, 1)]
+    assert [info["params"]["seed"] for info in infos] == [0, 1] and infos[0]["threads"] == infos[1]["threads"] == 1
+    assert infos[0]["epoch_losses"] != infos[1]["epoch_losses"]  # another seed trains another model
+
+    summary = pd.read_csv(work / "results" / "tiny_summary.csv").set_index("method")
+    for method, rows in table.groupby("method"):
+        row = summary.loc[method]
+        assert (row["n_scenes"], row["n_seeds"]) == (2, 2)
+        assert row["ami_mean"] == pytest.approx(rows["ami"].mean(), abs=2e-4)
+        assert row["ami_sd_seeds"] == pytest.approx(rows.groupby("seed")["ami"].mean().std(ddof=1), abs=2e-4)
+        assert row["ami_sd_scenes"] == pytest.approx(rows.groupby("scene")["ami"].mean().std(ddof=1), abs=2e-4)
 
 
 def test_checksum_mismatch_fails_with_one_line_and_leaves_no_dataset(tiny_workflow):

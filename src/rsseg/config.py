@@ -7,6 +7,7 @@ later. Standard library only: the workflow's own process imports this module.
 """
 
 import difflib
+import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any, NamedTuple
 
@@ -140,6 +141,24 @@ def coerce_booleans(config: MutableMapping[str, Any], schema: Mapping[str, Any])
         if (setting.schema and setting.schema.get("type") == "boolean" and isinstance(value, str)
                 and value.lower() in BOOLEAN_WORDS):
             setting.holder[setting.key] = BOOLEAN_WORDS[value.lower()]
+
+
+def _integer(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()) else value
+
+
+def coerce_integers(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Turn strings of digits into integers where the schema expects an integer or a list of them: Snakemake reads
+    a list of ``--config seeds=[0,1]`` with YAML's base loader, which gives the strings "0" and "1"."""
+    for setting in list(_settings(config, schema, schema)):
+        if not setting.schema:
+            continue
+        sub, value = _subschema(setting.schema, schema), setting.holder[setting.key]
+        if sub.get("type") == "integer":
+            setting.holder[setting.key] = _integer(value)
+        elif sub.get("type") == "array" and isinstance(value, list) and \
+                _subschema(sub.get("items", {}), schema).get("type") == "integer":
+            setting.holder[setting.key] = [_integer(item) for item in value]
 
 
 def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict[str, str | None]]:

@@ -2,12 +2,12 @@ rule baseline:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",
     output:
-        labels="results/{dataset}/segmentations/{method}/{scene}.tif",
-        info="results/{dataset}/segmentations/{method}/{scene}.json",
+        labels=run_file("labels"),
+        info=run_file("info"),
     log:
-        "logs/{dataset}/{method}/{scene}.log",
+        run_file("log"),
     benchmark:
-        "benchmarks/{dataset}/{method}/{scene}.tsv"
+        run_file("benchmark")
     wildcard_constraints:
         method="kmeans|isodata",
     conda:
@@ -22,7 +22,7 @@ rule baseline:
             **config["isodata"],
             "desired_clusters": clusters_or_classes(config["isodata"]["desired_clusters"], w.dataset),
         },
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("baseline"),
     script:
         "../scripts/baseline.py"

@@ -19,6 +19,7 @@ sys.path.insert(0, SRC_DIR)
 
 from rsseg.config import (
     coerce_booleans,
+    coerce_integers,
     config_problems,
     dataset_archives,
     dataset_bands,
@@ -38,6 +39,7 @@ def stop(*lines):
 SCHEMA_FILE = "../schemas/config.schema.yaml"
 SCHEMA = yaml.safe_load((Path(workflow.current_basedir) / SCHEMA_FILE).read_text())
 coerce_booleans(config, SCHEMA)  # --config key=true arrives as a string
+coerce_integers(config, SCHEMA)  # and --config seeds=[0,1] as strings in a list
 # A misspelt key would run with the default it was meant to change: stop, naming the nearest valid key.
 UNKNOWN = unknown_settings(config, SCHEMA)
 if UNKNOWN:
@@ -48,6 +50,28 @@ validate(config, SCHEMA_FILE)
 PROBLEMS = config_problems(config)
 if PROBLEMS:
     stop(*(f"config: {problem}" for problem in PROBLEMS))
+
+
+# Every seed of `seeds` is a run of each method on each scene; what is run once (the ISAgrSC2 chain, the
+# max_scenes subset) takes the first.
+SEEDS = config["seeds"]
+FIRST_SEED = SEEDS[0]
+
+
+# The files of one method's run on a scene with a seed. Every method of the AMI table writes its label map
+# and run record here, so a new method needs a rule writing them and nothing else to reach the tables.
+RUN_FILES = {
+    "labels": "results/{dataset}/segmentations/{method}/seed{seed}/{scene}.tif",
+    "info": "results/{dataset}/segmentations/{method}/seed{seed}/{scene}.json",
+    "log": "logs/{dataset}/{method}/seed{seed}/{scene}.log",
+    "benchmark": "benchmarks/{dataset}/{method}/seed{seed}/{scene}.tsv",
+    "scores": "results/{dataset}/scores/{method}/seed{seed}/{scene}.json",
+}
+
+
+def run_file(kind, method="{method}", seed="{seed}"):
+    """The pattern of a file of RUN_FILES, with the method and the seed given or left as wildcards."""
+    return RUN_FILES[kind].replace("{method}", method).replace("{seed}", str(seed))
 
 
 # Outputs logged for the next run to make again (rsseg.files.REMAKE_LOG), with how often.
@@ -95,7 +119,7 @@ def scene_files(dataset):
                 list(found),
                 wanted=cfg.get("scenes"),
                 max_scenes=cfg.get("max_scenes"),
-                seed=config["seed"],
+                seed=FIRST_SEED,
                 dataset=dataset,
             )
         except ValueError as err:  # datasets.{dataset}.scenes names scenes the source does not have
@@ -289,11 +313,13 @@ def study_tables(wildcards):
 
 
 def sensitivity_scores(wildcards):
-    """Input function: the score files of every point of the parameter study, named ``scores/<point's pattern>``."""
+    """Input function: the score files of every point of the parameter study, for every scene and seed, named
+    ``scores/<point's pattern>``."""
     return {
         f"scores/{point}": expand(
-            f"results/{{dataset}}/sensitivity/{point}/scores/{{scene}}.json",
+            f"results/{{dataset}}/sensitivity/{point}/scores/seed{{seed}}/{{scene}}.json",
             dataset=wildcards.dataset,
+            seed=SEEDS,
             scene=scored_scenes(wildcards.dataset),
         )
         for point in SENSITIVITY.instance_patterns

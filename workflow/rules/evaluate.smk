@@ -1,14 +1,14 @@
 rule score_segmentation:
     input:
-        labels="results/{dataset}/segmentations/{method}/{scene}.tif",
-        info="results/{dataset}/segmentations/{method}/{scene}.json",
+        labels=run_file("labels"),
+        info=run_file("info"),
         truth="results/{dataset}/scenes/{scene}/label.tif",
     output:
-        scores="results/{dataset}/scores/{method}/{scene}.json",
+        scores=run_file("scores"),
     log:
-        "logs/{dataset}/score_segmentation/{method}/{scene}.log",
+        "logs/{dataset}/score_segmentation/{method}/seed{seed}/{scene}.log",
     benchmark:
-        "benchmarks/{dataset}/score_segmentation/{method}/{scene}.tsv"
+        "benchmarks/{dataset}/score_segmentation/{method}/seed{seed}/{scene}.tsv"
     conda:
         "../../envs/geo.yaml"
     threads: rule_threads("score_segmentation")
@@ -16,6 +16,7 @@ rule score_segmentation:
         **rule_resources("score_segmentation"),
     params:
         method=lambda w: w.method,
+        seed=lambda w: int(w.seed),
         remade=remakes("score_segmentation"),
     script:
         "../scripts/score_segmentation.py"
@@ -24,9 +25,10 @@ rule score_segmentation:
 rule ami_table:
     input:
         scores=lambda w: expand(
-            "results/{dataset}/scores/{method}/{scene}.json",
+            run_file("scores"),
             dataset=w.dataset,
             method=config["methods"],
+            seed=SEEDS,
             scene=scored_scenes(w.dataset),
         ),
     output:

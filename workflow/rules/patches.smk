@@ -18,7 +18,7 @@ rule sample_patches:
         size=config["patches"]["size"],
         n_patches=config["patches"]["n_patches"],
         min_valid_fraction=config["patches"]["min_valid_fraction"],
-        seed=config["seed"],
+        seed=FIRST_SEED,
     script:
         "../scripts/sample_patches.py"
 

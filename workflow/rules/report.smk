@@ -1,14 +1,14 @@
 # Figures of the report (`snakemake --report report.html`): every method of a scene side by side
-# (figures/{scene}.png), a quick-look per method and scene (figures/{method}/{scene}.png), and the charts of
-# the score tables (charts/), each in a path of its own whatever a scene is named.
+# (figures/{scene}.png), a quick-look per method and scene (figures/{method}/{scene}.png), both of the first
+# seed's runs, and the charts of the score tables (charts/), each in a path of its own whatever a scene is named.
 
 
 rule scene_figure:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",
         truth="results/{dataset}/scenes/{scene}/label.tif",
-        labels=expand("results/{{dataset}}/segmentations/{method}/{{scene}}.tif", method=config["methods"]),
-        scores=expand("results/{{dataset}}/scores/{method}/{{scene}}.json", method=config["methods"]),
+        labels=[run_file("labels", method, FIRST_SEED) for method in config["methods"]],
+        scores=[run_file("scores", method, FIRST_SEED) for method in config["methods"]],
     output:
         figure=report(
             "results/{dataset}/figures/{scene}.png",
@@ -40,8 +40,8 @@ rule method_figure:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",
         truth="results/{dataset}/scenes/{scene}/label.tif",
-        labels=["results/{dataset}/segmentations/{method}/{scene}.tif"],
-        scores=["results/{dataset}/scores/{method}/{scene}.json"],
+        labels=[run_file("labels", seed=FIRST_SEED)],
+        scores=[run_file("scores", seed=FIRST_SEED)],
     output:
         figure=report(
             "results/{dataset}/figures/{method}/{scene}.png",

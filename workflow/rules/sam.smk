@@ -1,5 +1,6 @@
 # ISAgrSC2: iterative SAM on the upscaled patches, the CLIP-assisted cultivated-land classifier, the
-# SAM+CLIP semantic map (a method of the AMI table) and the farmland IoU table.
+# SAM+CLIP semantic map (a method of the AMI table) and the farmland IoU table. The chain runs once, with the
+# first seed; the SAM+CLIP map runs for every seed on that SAM output, as its clustering is seeded too.
 
 
 rule sam_iterative:
@@ -24,7 +25,7 @@ rule sam_iterative:
         sam=config["sam"],
         model_type=config["weights"]["sam"]["checkpoint"].removeprefix("sam_"),
         device=config["device"],
-        seed=config["seed"],
+        seed=FIRST_SEED,
     script:
         "../scripts/sam_iterative.py"
 
@@ -54,7 +55,7 @@ rule train_classifier:
         labels=lambda w: dataset_config(w.dataset)["labels"],
         farmland=lambda w: dataset_config(w.dataset)["farmland"],
         device=config["device"],
-        seed=config["seed"],
+        seed=FIRST_SEED,
     script:
         "../scripts/train_classifier.py"
 
@@ -81,7 +82,7 @@ rule classify_segments:
         classifier=config["classifier"],
         clip_model=config["weights"]["clip"]["model"],
         device=config["device"],
-        seed=config["seed"],
+        seed=FIRST_SEED,
     script:
         "../scripts/classify_segments.py"
 
@@ -95,12 +96,12 @@ rule sam_clip:
         sam_info="results/{dataset}/sam/{scene}/info.json",
         clip="resources/weights/clip.pth",
     output:
-        labels="results/{dataset}/segmentations/sam_clip/{scene}.tif",
-        info="results/{dataset}/segmentations/sam_clip/{scene}.json",
+        labels=run_file("labels", "sam_clip"),
+        info=run_file("info", "sam_clip"),
     log:
-        "logs/{dataset}/sam_clip/{scene}.log",
+        run_file("log", "sam_clip"),
     benchmark:
-        "benchmarks/{dataset}/sam_clip/{scene}.tsv"
+        run_file("benchmark", "sam_clip")
     conda:
         "../../envs/classifier.yaml"
     threads: rule_threads("sam_clip")
@@ -111,7 +112,7 @@ rule sam_clip:
         batch_size=config["classifier"]["batch_size"],
         clip_model=config["weights"]["clip"]["model"],
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("sam_clip"),
     script:
         "../scripts/sam_clip_map.py"

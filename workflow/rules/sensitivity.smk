@@ -1,6 +1,6 @@
 # Parameter study of the superpixel FCN: AMI over the superpixel scale, the epochs and the number of
 # classes, each varied alone around the published setting. Every point is a cached job (Paramspace): the
-# superpixels per scale, the FCN and its scores per point, reusing the rules of the main chain.
+# superpixels per scale, the FCN and its scores per point and seed, reusing the rules of the main chain.
 import pandas as pd
 from snakemake.utils import Paramspace
 
@@ -31,32 +31,33 @@ use rule superpixel_fcn as sensitivity_fcn with:
         image="results/{dataset}/scenes/{scene}/image.tif",
         superpixels="results/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.tif",
     output:
-        labels=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.tif",
-        info=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.json",
+        labels=f"{SENSITIVITY_RUN}/segmentations/seed{{seed}}/{{scene}}.tif",
+        info=f"{SENSITIVITY_RUN}/segmentations/seed{{seed}}/{{scene}}.json",
     log:
-        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/{{scene}}.log",
+        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/seed{{seed}}/{{scene}}.log",
     benchmark:
-        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/{{scene}}.tsv"
+        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/seed{{seed}}/{{scene}}.tsv"
     params:
         fcn=lambda w: {**config["superpixel_fcn"], "epochs": int(w.epochs), "n_classes": int(w.n_classes)},
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("sensitivity_fcn"),
 
 
 use rule score_segmentation as sensitivity_score with:
     input:
-        labels=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.tif",
-        info=f"{SENSITIVITY_RUN}/segmentations/{{scene}}.json",
+        labels=f"{SENSITIVITY_RUN}/segmentations/seed{{seed}}/{{scene}}.tif",
+        info=f"{SENSITIVITY_RUN}/segmentations/seed{{seed}}/{{scene}}.json",
         truth="results/{dataset}/scenes/{scene}/label.tif",
     output:
-        scores=f"{SENSITIVITY_RUN}/scores/{{scene}}.json",
+        scores=f"{SENSITIVITY_RUN}/scores/seed{{seed}}/{{scene}}.json",
     log:
-        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/{{scene}}.log",
+        f"logs/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/seed{{seed}}/{{scene}}.log",
     benchmark:
-        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/{{scene}}.tsv"
+        f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/scores/seed{{seed}}/{{scene}}.tsv"
     params:
         method="superpixel_fcn",
+        seed=lambda w: int(w.seed),
         remade=remakes("sensitivity_score"),
 
 

@@ -28,12 +28,12 @@ rule superpixel_fcn:
         image="results/{dataset}/scenes/{scene}/image.tif",
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
     output:
-        labels="results/{dataset}/segmentations/superpixel_fcn/{scene}.tif",
-        info="results/{dataset}/segmentations/superpixel_fcn/{scene}.json",
+        labels=run_file("labels", "superpixel_fcn"),
+        info=run_file("info", "superpixel_fcn"),
     log:
-        "logs/{dataset}/superpixel_fcn/{scene}.log",
+        run_file("log", "superpixel_fcn"),
     benchmark:
-        "benchmarks/{dataset}/superpixel_fcn/{scene}.tsv"
+        run_file("benchmark", "superpixel_fcn")
     conda:
         "../../envs/torch.yaml"
     threads: rule_threads("superpixel_fcn")
@@ -42,7 +42,7 @@ rule superpixel_fcn:
     params:
         fcn=config["superpixel_fcn"],
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("superpixel_fcn"),
     script:
         "../scripts/superpixel_fcn.py"
@@ -53,12 +53,12 @@ rule superpixel_fcn_consensus:
         image="results/{dataset}/scenes/{scene}/image.tif",
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
     output:
-        labels="results/{dataset}/segmentations/superpixel_fcn_consensus/{scene}.tif",
-        info="results/{dataset}/segmentations/superpixel_fcn_consensus/{scene}.json",
+        labels=run_file("labels", "superpixel_fcn_consensus"),
+        info=run_file("info", "superpixel_fcn_consensus"),
     log:
-        "logs/{dataset}/superpixel_fcn_consensus/{scene}.log",
+        run_file("log", "superpixel_fcn_consensus"),
     benchmark:
-        "benchmarks/{dataset}/superpixel_fcn_consensus/{scene}.tsv"
+        run_file("benchmark", "superpixel_fcn_consensus")
     conda:
         "../../envs/torch.yaml"
     threads: rule_threads("superpixel_fcn_consensus")
@@ -68,7 +68,7 @@ rule superpixel_fcn_consensus:
         fcn=config["superpixel_fcn"],
         consensus=config["superpixel_fcn_consensus"],
         device=config["device"],
-        seed=config["seed"],
+        seed=lambda w: int(w.seed),
         remade=remakes("superpixel_fcn_consensus"),
     script:
         "../scripts/superpixel_fcn_consensus.py"

@@ -28,7 +28,8 @@ def main(snakemake):
         raise ValueError(f"unknown baseline method {method!r}; expected kmeans or isodata")
     seconds = time.perf_counter() - start
     write_labels(snakemake.output.labels, labels, profile)
-    write_json(snakemake.output.info, {"method": method, "seconds": seconds,
+    # scikit-learn's and numpy's kernels run on the rule's threads
+    write_json(snakemake.output.info, {"method": method, "seconds": seconds, "threads": snakemake.threads,
                                        "n_segments": count_segments(labels, valid),
                                        "params": {**params, "seed": seed}})
 

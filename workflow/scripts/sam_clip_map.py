@@ -31,8 +31,8 @@ def main(snakemake):
     sam_seconds = read_json(inputs.sam_info)["seconds"]
     # SAM's time is part of the method's; Real-ESRGAN's is not timed (a shared preprocessing step)
     write_json(outputs.info, {"method": "sam_clip", "seconds": sam_seconds + seconds, "sam_seconds": sam_seconds,
-                              "clip_seconds": seconds, "device": str(device), "n_segments": n_segments,
-                              "n_clusters": params.n_clusters,
+                              "clip_seconds": seconds, "device": str(device), "threads": snakemake.threads,
+                              "n_segments": n_segments, "n_clusters": params.n_clusters,
                               "labelled_fraction": float((labels != IGNORE_LABEL).mean()), "seed": params.seed})
 
 

@@ -11,8 +11,9 @@ def main(snakemake):
     predicted = read_labels(snakemake.input.labels, shape=truth.shape)
     info = read_json(snakemake.input.info)
     write_json(snakemake.output.scores, {"scene": snakemake.wildcards.scene, "method": snakemake.params.method,
-                                         **segmentation_scores(predicted, truth), "seconds": info["seconds"],
-                                         "megapixels": truth.size / 1e6})
+                                         "seed": snakemake.params.seed, **segmentation_scores(predicted, truth),
+                                         "seconds": info["seconds"], "megapixels": truth.size / 1e6,
+                                         "threads": info["threads"]})
 
 
 run_rule(main, snakemake)

@@ -3,12 +3,12 @@
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..config import SENSITIVITY_PARAMETERS
+from .seeds import SPREAD_COLUMNS, seed_spread
 
-SENSITIVITY_COLUMNS = ["varied", *SENSITIVITY_PARAMETERS, "ami", "ami_std", "n_scenes", "seconds"]
+SENSITIVITY_COLUMNS = ["varied", *SENSITIVITY_PARAMETERS, *SPREAD_COLUMNS, "seconds"]
 
 
 def varied_parameter(point: Mapping[str, Any], published: Mapping[str, Any]) -> str:
@@ -19,13 +19,13 @@ def varied_parameter(point: Mapping[str, Any], published: Mapping[str, Any]) -> 
 
 def sensitivity_table(points: Sequence[Mapping[str, Any]], scores: Sequence[Sequence[Mapping[str, Any]]]
                       ) -> pd.DataFrame:
-    """One row per point (the published one first): the mean and standard deviation of the AMI over the
-    scenes and the mean seconds. ``scores[i]`` are the per-scene score records of ``points[i]``."""
+    """One row per point (the published one first): the AMI's mean and spread over seeds and scenes
+    (:func:`rsseg.evaluation.seeds.seed_spread`) and the mean seconds. ``scores[i]`` are the score records of
+    ``points[i]``, one per scene and seed (keys ``scene``, ``seed``, ``ami``, ``seconds``)."""
     published = points[0]
     rows = []
     for point, records in zip(points, scores, strict=True):
-        ami = np.array([record["ami"] for record in records], dtype=float)
+        runs = pd.DataFrame(list(records), columns=["scene", "seed", "ami", "seconds"])
         rows.append(dict(varied=varied_parameter(point, published), **{k: point[k] for k in SENSITIVITY_PARAMETERS},
-                         ami=np.nanmean(ami), ami_std=np.nanstd(ami, ddof=1) if ami.size > 1 else np.nan,
-                         n_scenes=len(records), seconds=np.mean([record["seconds"] for record in records])))
+                         **seed_spread(runs), seconds=runs["seconds"].mean()))
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)

@@ -6,29 +6,29 @@ from typing import Any
 import pandas as pd
 
 from .farmland import TOTAL_ID
+from .seeds import SPREAD_COLUMNS, seed_spread
 
-STUDY_COLUMNS = ["dataset", "method", "ami_mean", "ami_std", "n_scenes", "published_ami", "published_source",
-                 "status"]
+STUDY_COLUMNS = ["dataset", "method", *SPREAD_COLUMNS, "published_ami", "published_source", "status"]
 STUDY_FARMLAND_COLUMNS = ["dataset", "iou", "precision", "recall", "n_patches", "n_pixels"]
 
 
 def study_ami_table(ami_tables: Mapping[str, pd.DataFrame], *, published: Mapping[str, Mapping[str, Any] | None],
                     missing: Mapping[str, str]) -> pd.DataFrame:
-    """One row per dataset and method: mean and standard deviation of the AMI over the scenes, their number,
-    and the published AMI where ``published[dataset]`` (``{"ami": {method: value}, "source": ...}``) has one.
+    """One row per dataset and method: the AMI's mean and spread over seeds and scenes
+    (:func:`rsseg.evaluation.seeds.seed_spread`; ``ami_tables`` have a row per scene, method and seed) and the
+    published AMI where ``published[dataset]`` (``{"ami": {method: value}, "source": ...}``) has one.
 
     A dataset of ``missing`` (name -> what is missing) gets a single row saying so.
     """
     rows = []
     for dataset, table in ami_tables.items():
         figures = published.get(dataset) or {}
-        for method, scores in table.groupby("method", sort=False)["ami"]:
+        for method, scores in table.groupby("method", sort=False):
             paper = figures.get("ami", {}).get(method)
-            rows.append(dict(dataset=dataset, method=method, ami_mean=scores.mean(), ami_std=scores.std(),
-                             n_scenes=int(scores.count()), published_ami=paper,
+            rows.append(dict(dataset=dataset, method=method, **seed_spread(scores), published_ami=paper,
                              published_source=figures.get("source") if paper is not None else None, status="ok"))
     for dataset, reason in missing.items():
-        rows.append(dict(dataset=dataset, n_scenes=0, status=f"missing: {reason}"))
+        rows.append(dict(dataset=dataset, n_scenes=0, n_seeds=0, status=f"missing: {reason}"))
     return pd.DataFrame(rows, columns=STUDY_COLUMNS)
 
 

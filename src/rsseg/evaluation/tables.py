@@ -1,27 +1,32 @@
-"""The study's result tables: one row per scene and method, and the mean per method."""
+"""The study's result tables: one row per scene, method and seed, and the mean and spread per method."""
 
 from collections.abc import Iterable
 
 import pandas as pd
 
 from ..files import StrPath, read_json
+from .seeds import SPREAD_COLUMNS, seed_spread
 
 SCORE_COLUMNS = ["ami", "fmi", "ari", "n_segments", "seconds"]
+MEAN_COLUMNS = ["fmi", "ari", "n_segments", "seconds", "seconds_per_megapixel"]
+"""Scores the summary gives as a plain mean over scenes and seeds; the AMI gets its spread too."""
 
 
 def load_scores(paths: Iterable[StrPath]) -> pd.DataFrame:
+    """The score records (:mod:`rsseg.evaluation.metrics`, with ``scene``, ``method``, ``seed``, ``seconds``,
+    ``megapixels`` and the ``threads`` the job ran with) as one table."""
     rows = [read_json(p) for p in paths]
     table = pd.DataFrame(rows)
     table["seconds_per_megapixel"] = table["seconds"] / table["megapixels"]
-    columns = ["scene", "method", *SCORE_COLUMNS, "seconds_per_megapixel", "n_pixels"]
-    return table[columns].sort_values(["scene", "method"], ignore_index=True)
+    columns = ["scene", "method", "seed", *SCORE_COLUMNS, "seconds_per_megapixel", "n_pixels", "threads"]
+    return table[columns].sort_values(["scene", "method", "seed"], ignore_index=True)
 
 
 def summarise(table: pd.DataFrame, n_unscored: int = 0) -> pd.DataFrame:
-    """Mean of every score per method, best AMI first, with the number of scenes behind it and the
-    number of the dataset's scenes left out for having no scored pixel (``n_unscored``)."""
-    numeric = [*SCORE_COLUMNS, "seconds_per_megapixel"]
-    summary = table.groupby("method")[numeric].mean()
-    summary.insert(0, "n_scenes", table.groupby("method").size())
-    summary.insert(1, "n_unscored_scenes", n_unscored)
-    return summary.sort_values("ami", ascending=False).reset_index()
+    """Per method, best mean AMI first: the AMI's mean and spread over seeds and scenes
+    (:func:`rsseg.evaluation.seeds.seed_spread`), the number of the dataset's scenes left out for having no
+    scored pixel (``n_unscored``), and the mean of the other scores over scenes and seeds."""
+    rows = [{"method": method, **seed_spread(runs), "n_unscored_scenes": n_unscored,
+             **runs[MEAN_COLUMNS].mean().to_dict()} for method, runs in table.groupby("method")]
+    summary = pd.DataFrame(rows, columns=["method", *SPREAD_COLUMNS, "n_unscored_scenes", *MEAN_COLUMNS])
+    return summary.sort_values("ami_mean", ascending=False, ignore_index=True)

@@ -31,7 +31,7 @@ def job_device(choice: str, threads: int) -> torch.device:
 
 
 def seed_everything(seed: int) -> None:
-    """Seed torch and make CPU results bit-identical for a fixed seed."""
+    """Seed torch and make CPU results bit-identical for the same seed, precision, layout and thread count."""
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN, a debugging aid that spots kernels reading

@@ -231,21 +231,23 @@ def bar_labels(ax: Axes, bars: BarContainer, values: Iterable[float]) -> None:
 
 def ami_chart(path: StrPath, summary: pd.DataFrame, table: pd.DataFrame | None = None,
               title: str = "AMI per method") -> None:
-    """Bars of the mean AMI per method (``summary``: columns method, ami, n_scenes), with each scene's
-    AMI as a dot when the per-scene ``table`` (columns method, ami) is given."""
+    """Bars of the mean AMI per method with the standard deviation over seeds as error bars (``summary``:
+    columns method, ami_mean, ami_sd_seeds), and the AMI of each scene and seed as a dot when the ``table`` of
+    runs (columns method, ami) is given."""
     methods = list(summary["method"])
     figure = Figure(figsize=(max(4.0, 1.2 * len(methods) + 1.5), 4.0), layout="constrained")
     ax = figure.subplots()
     positions = np.arange(len(methods))
     colours = [matplotlib.colormaps["tab10"](i % 10) for i in range(len(methods))]
-    bars = ax.bar(positions, summary["ami"], color=colours, width=0.6, label="mean over scenes")
-    bar_labels(ax, bars, summary["ami"])
-    lowest = float(np.nanmin(summary["ami"]))
+    bars = ax.bar(positions, summary["ami_mean"], color=colours, width=0.6, yerr=summary["ami_sd_seeds"].fillna(0),
+                  capsize=4, label="mean (error bar: sd over seeds)")
+    bar_labels(ax, bars, summary["ami_mean"])
+    lowest = float(np.nanmin(summary["ami_mean"]))
     if table is not None:
         for position, method in zip(positions, methods):
             scores = table.loc[table["method"] == method, "ami"].to_numpy()
-            ax.plot(np.full(len(scores), position), scores, "o", color="0.15", markersize=3.5,
-                    label="one scene" if position == 0 else None)
+            ax.plot(np.full(len(scores), position), scores, "o", color="0.15", markersize=3.5, alpha=0.7,
+                    label="one scene and seed" if position == 0 else None)
             lowest = min(lowest, float(np.nanmin(scores)) if len(scores) else lowest)
     ax.set_xticks(positions, methods, rotation=20 if len(methods) > 4 else 0)
     ax.set_ylabel("adjusted mutual information")
@@ -285,16 +287,16 @@ def farmland_chart(path: StrPath, scores: pd.DataFrame, title: str = "Cultivated
 
 def sensitivity_chart(path: StrPath, table: pd.DataFrame, title: str = "Parameter study") -> None:
     """One panel per parameter of a sensitivity table (:func:`rsseg.evaluation.sensitivity.sensitivity_table`): the mean
-    AMI (bars: standard deviation over scenes) over the parameter's values, the others at their published
+    AMI (bars: standard deviation over seeds) over the parameter's values, the others at their published
     values, which the hollow marker shows."""
     published = table[table["varied"] == "published"].iloc[0]
     parameters = [column for column in SENSITIVITY_PARAMETERS if column in table.columns]
     figure = Figure(figsize=(4.0 * len(parameters), 3.6), layout="constrained")
     for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters):
         rows = table[table["varied"].isin([name, "published"])].sort_values(name)
-        ax.errorbar(rows[name], rows["ami"], yerr=rows["ami_std"].fillna(0), marker="o", capsize=3,
+        ax.errorbar(rows[name], rows["ami_mean"], yerr=rows["ami_sd_seeds"].fillna(0), marker="o", capsize=3,
                     color=matplotlib.colormaps["tab10"](0))
-        ax.plot([published[name]], [published["ami"]], "o", markersize=11, markerfacecolor="none",
+        ax.plot([published[name]], [published["ami_mean"]], "o", markersize=11, markerfacecolor="none",
                 color="0.2", label="published setting")
         ax.set_xscale("log", base=2)
         ax.set_xticks(rows[name], [f"{value:g}" for value in rows[name]])
@@ -307,7 +309,7 @@ def sensitivity_chart(path: StrPath, table: pd.DataFrame, title: str = "Paramete
 
 def study_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI per dataset and method") -> None:
     """Grouped bars of the mean AMI per dataset (groups) and method (bars) of the study table, with the standard
-    deviation over scenes and the paper's figure as a black mark where one is published."""
+    deviation over seeds and the paper's figure as a black mark where one is published."""
     scored = table[table["status"] == "ok"]
     datasets, methods = list(dict.fromkeys(scored["dataset"])), list(dict.fromkeys(scored["method"]))
     figure = Figure(figsize=(max(5.0, 1.3 * len(datasets) * max(1, len(methods)) / 2 + 2), 4.2), layout="constrained")
@@ -317,7 +319,7 @@ def study_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI per datase
     for i, method in enumerate(methods):
         rows = scored[scored["method"] == method].set_index("dataset").reindex(datasets)
         offsets = positions + (i - (len(methods) - 1) / 2) * width
-        ax.bar(offsets, rows["ami_mean"], width=width, yerr=rows["ami_std"].fillna(0), capsize=2, label=method,
+        ax.bar(offsets, rows["ami_mean"], width=width, yerr=rows["ami_sd_seeds"].fillna(0), capsize=2, label=method,
                color=matplotlib.colormaps["tab10"](i % 10))
         papers = rows["published_ami"].astype(float)
         if papers.notna().any():

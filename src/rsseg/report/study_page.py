@@ -14,14 +14,14 @@ from ..files import StrPath, atomic_path
 
 def paper_style(table: pd.DataFrame) -> pd.DataFrame:
     """The study table as the papers print theirs: a row per dataset, a column per method, cells
-    ``mean ± sd (n)``, and the published figure in brackets where there is one."""
+    ``mean ± sd over seeds (scenes x seeds)``, and the published figure in brackets where there is one."""
     cells: dict[str, dict[str, str]] = {}
     for row in table.to_dict("records"):
         if row["status"] != "ok":
             cells[row["dataset"]] = {"note": row["status"]}
             continue
-        cell = f"{row['ami_mean']:.3f}" + ("" if np.isnan(row["ami_std"]) else f" ± {row['ami_std']:.3f}")
-        cell += f" ({row['n_scenes']})"
+        cell = f"{row['ami_mean']:.3f}" + ("" if np.isnan(row["ami_sd_seeds"]) else f" ± {row['ami_sd_seeds']:.3f}")
+        cell += f" ({row['n_scenes']} x {row['n_seeds']})"
         if not pd.isna(row["published_ami"]):
             cell += f" [paper {row['published_ami']:.4f}]"
         cells.setdefault(row["dataset"], {})[row["method"]] = cell
@@ -42,7 +42,7 @@ def write_study_report(path: StrPath, *, ami: pd.DataFrame, farmland: pd.DataFra
              "body{font-family:sans-serif;margin:2em;max-width:70em} table{border-collapse:collapse}",
              "td,th{border:1px solid #bbb;padding:.3em .6em;text-align:right} img{max-width:100%}</style></head>",
              "<body><h1>Unsupervised segmentation of remote-sensing images: the study</h1>",
-             "<h2>AMI per dataset and method</h2><p>Mean ± standard deviation over the scenes (number of scenes); "
+             "<h2>AMI per dataset and method</h2><p>Mean ± standard deviation over seeds (scenes x seeds); "
              "the paper's figure in brackets where one is published. Every value: results/study_ami.csv.</p>",
              paper_style(ami).to_html(escape=True)]
     if farmland is not None and len(farmland):
