@@ -72,6 +72,24 @@ def test_every_seed_is_a_run_of_its_own_and_the_summary_gives_their_mean_and_spr
         assert row["ami_sd_scenes"] == pytest.approx(rows.groupby("scene")["ami"].mean().std(ddof=1), abs=2e-4)
 
 
+def test_the_consensus_of_short_runs_is_a_row_of_the_tables(tiny_workflow):
+    tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv", "--config",
+                      "methods=[superpixel_fcn_consensus]")
+    work = tiny_workflow.workdir
+    table = pd.read_csv(work / "results" / "tiny_ami.csv")
+    assert table["method"].tolist() == ["superpixel_fcn_consensus"] * 2 and (table["seed"] == 0).all()
+    assert table["ami"].between(-0.1, 1).all() and (table["threads"] == 1).all()
+    info = json.loads((work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.json").read_text())
+    # .test/config: 2 runs of 1 epoch, seeds 0 and 1 for the study's seed 0
+    assert info["run_seeds"] == [0, 1] and [len(losses) for losses in info["run_losses"]] == [1, 1]
+    assert info["params"]["runs"] == 2 and info["params"]["seed"] == 0 and info["threads"] == 1
+    with rasterio.open(work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.tif") as seg:
+        labels = seg.read(1)
+    assert labels[0, 0] == 255 and len(set(labels[labels != 255].tolist())) == info["n_clusters"]
+    summary = pd.read_csv(work / "results" / "tiny_summary.csv")
+    assert summary["method"].tolist() == ["superpixel_fcn_consensus"]
+
+
 def test_checksum_mismatch_fails_with_one_line_and_leaves_no_dataset(tiny_workflow):
     config = tiny_workflow.config
     config["datasets"]["tiny"]["checksum"] = "sha256:" + "0" * 64
