@@ -121,8 +121,18 @@ def candidate_settings(precision: str, layout: str, device: torch.device) -> lis
         precisions = ["bfloat16", "float32"] if bfloat16_is_native(device) else ["float32"]
     else:
         precisions = [precision]
-    layouts = list(LAYOUTS) if layout == AUTO else [layout]
+    layouts = preferred_layouts(device) if layout == AUTO else [layout]
     return [ComputeSetting(p, layout) for p in precisions for layout in layouts]
+
+
+def preferred_layouts(device: torch.device) -> list[str]:
+    """Both layouts, the one measured faster on this kind of device first: contiguous on a CPU without AVX-512
+    (a 512 px step 1.9x faster on an AVX2 AMD EPYC), channels_last elsewhere (1.5x faster with AVX-512, and
+    the layout of cuDNN's fast kernels). The timing on the small calibration window, where the two come closer
+    (1.1x on that AVX2 CPU at 128 px), overturns this order only by :data:`PREFERENCE_MARGIN`."""
+    if device.type == "cpu" and not torch.backends.cpu.get_cpu_capability().startswith("AVX512"):
+        return ["contiguous", "channels_last"]
+    return ["channels_last", "contiguous"]
 
 
 def cache_path() -> Path:
