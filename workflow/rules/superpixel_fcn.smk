@@ -71,4 +71,4 @@ rule superpixel_fcn_consensus:
         seed=lambda w: int(w.seed),
         remade=remakes("superpixel_fcn_consensus"),
     script:
-        "../scripts/superpixel_fcn_consensus.py"
+        "../scripts/superpixel_fcn.py"
