@@ -47,14 +47,13 @@ def test_neighbour_means_weigh_by_shared_boundary_and_keep_a_lonely_row():
     assert means.tolist() == [[3.0], [0.0], [10.0]]
 
 
-def test_probability_sums_average_the_softmax_over_each_superpixels_pixels():
+def test_probability_sums_average_each_pixels_probabilities_over_its_superpixel():
     compact, n = compact_superpixels(SUPERPIXELS, VALID)
     sums = ProbabilitySums(compact, n, n_classes=2, device=torch.device("cpu"))
-    logits = torch.zeros(1, 2, 2, 3)
-    logits[0, 0] = torch.tensor([[0.0, 0.0, 100.0], [0.0, 100.0, 0.0]])  # class 0 certain at two pixels
-    sums([(0, 0, 2, 3)], logits)
-    sums([(0, 2, 1, 1)], torch.zeros(1, 2, 1, 1))  # superpixel 1 seen again, undecided
-    assert np.allclose(sums.means(), [[0.5, 0.5], [0.75, 0.25], [0.75, 0.25]])
+    # softmax sums of row 0 from two windows (so they add up to 2), of row 1 from one; the invalid pixel ignored
+    sums.add_rows(0, torch.tensor([[[2.0, 0.0], [1.0, 1.0], [0.5, 1.5]]]))
+    sums.add_rows(1, torch.tensor([[[0.0, 1.0], [1.0, 0.0], [9.0, 9.0]]]))
+    assert np.allclose(sums.means(), [[0.5, 0.5], [0.25, 0.75], [0.75, 0.25]])
 
 
 def test_features_give_every_run_the_same_weight_and_the_context_its_weight():

@@ -5,10 +5,9 @@ give AMI 0.20 to 0.27. This method trains ``runs`` networks of the published arc
 optimiser from different seeds for ``epochs`` each (5 x 2: the published 10 epochs in all), and clusters
 the superpixels on what all runs say about them:
 
-- each run's class probabilities, averaged over the superpixel's pixels in the forward passes of the
-  run's last epoch (the passes the training makes anyway, so no inference pass is added), square-rooted
-  so that the Euclidean distance between two superpixels is the Hellinger distance of their
-  distributions, and scaled so that every run weighs the same;
+- each trained run's class probabilities (its inference over the scene, as the published FCN's) averaged
+  over the superpixel's pixels, square-rooted so that the Euclidean distance between two superpixels is
+  the Hellinger distance of their distributions, and scaled so that every run weighs the same;
 - the superpixel's mean standardised spectrum, weighted by ``spectral_weight`` (the runs disagree most
   where the spectrum alone separates);
 - the mean of the two above over the superpixel's neighbours (weighted by the length of the shared
@@ -33,7 +32,7 @@ from sklearn.cluster import KMeans
 from .. import IGNORE_LABEL
 from ..data.spectra import standardise
 from ..params import FromConfig
-from .fcn import FCNParams, Window, compute_setting, train_fcn
+from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
 
 log = logging.getLogger(__name__)
 
@@ -122,21 +121,23 @@ def neighbour_means(features: np.ndarray, adjacency: sparse.csr_array) -> np.nda
 
 
 class ProbabilitySums:
-    """Softmax probabilities of the windows a run shows it, summed per superpixel, with pixel counts."""
+    """Class probabilities of the pixels a run labels, summed per superpixel, with pixel counts."""
 
     def __init__(self, compact: np.ndarray, n: int, n_classes: int, device: torch.device) -> None:
-        # The ids on the device the logits are on; invalid pixels fall into an extra row, n.
+        # The ids on the device the probabilities are on; invalid pixels fall into an extra row, n.
         self.ids = torch.from_numpy(np.where(compact >= 0, compact, n).astype(np.int64)).to(device)
         self.sums = torch.zeros((n + 1, n_classes), dtype=torch.float64, device=device)
         self.counts = torch.zeros(n + 1, dtype=torch.float64, device=device)
         self.n = n
 
-    def __call__(self, windows: Sequence[Window], logits: torch.Tensor) -> None:
-        for (row, col, height, width), window_logits in zip(windows, logits):
-            ids = self.ids[row:row + height, col:col + width].reshape(-1)
-            probabilities = torch.softmax(window_logits.float(), dim=0).reshape(window_logits.shape[0], -1)
-            self.sums.index_add_(0, ids, probabilities.T.double())
-            self.counts += torch.bincount(ids, minlength=self.n + 1)
+    def add_rows(self, top: int, rows: torch.Tensor) -> None:
+        """Add the scene's rows ``top..`` of softmax sums ``(n_rows, width, n_classes)`` (:func:`softmax_rows`:
+        summed over the windows covering a pixel, so each pixel is divided by its own total)."""
+        ids = self.ids[top:top + rows.shape[0]].reshape(-1)
+        per_pixel = rows.reshape(-1, rows.shape[-1]).double()
+        per_pixel /= per_pixel.sum(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+        self.sums.index_add_(0, ids, per_pixel)
+        self.counts += torch.bincount(ids, minlength=self.n + 1)
 
     def means(self) -> np.ndarray:
         """``(n, n_classes)`` mean probabilities; a superpixel no window reached is uniform."""
@@ -183,9 +184,11 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
     chosen = time.perf_counter()
     run_probabilities, losses = [], []
     for run_seed in run_seeds(seed, params.runs):
+        model, run_losses = train_fcn(standardised, valid, superpixels, run_params, device=device, seed=run_seed,
+                                      setting=setting)
         sums = ProbabilitySums(compact, n, fcn.n_classes, device)
-        _, run_losses = train_fcn(standardised, valid, superpixels, run_params, device=device, seed=run_seed,
-                                  setting=setting, observe_last_epoch=sums)
+        for top, rows in softmax_rows(model, standardised, run_params, device=device, setting=setting):
+            sums.add_rows(top, rows)
         run_probabilities.append(sums.means())
         losses.append(run_losses)
     trained = time.perf_counter()

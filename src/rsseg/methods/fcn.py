@@ -8,7 +8,7 @@ over overlapping windows, takes the argmax and merges regions smaller than ``min
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -151,11 +151,9 @@ def scene_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
 
 
 def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: torch.Tensor, valid: torch.Tensor,
-                  superpixels: torch.Tensor, *, n_classes: int, dtype: torch.dtype
-                  ) -> tuple[torch.Tensor, torch.Tensor]:
+                  superpixels: torch.Tensor, *, n_classes: int, dtype: torch.dtype) -> torch.Tensor:
     """One step on a batch of windows: forward, each superpixel's majority label as the target,
-    cross-entropy over valid pixels, backward, optimiser step. Returns the loss and the logits the step
-    voted on (``(N, n_classes, H, W)``), both detached."""
+    cross-entropy over valid pixels, backward, optimiser step. Returns the loss (detached)."""
     with autocast(x.device, dtype):
         logits = model(x)
     # Invalid pixels form one group of their own, so their predictions sway no vote.
@@ -175,7 +173,7 @@ def training_step(model: SuperpixelFCN, optimiser: torch.optim.Optimizer, x: tor
     optimiser.zero_grad(set_to_none=True)
     loss.backward()
     optimiser.step()
-    return loss.detach(), logits.detach()
+    return loss.detach()
 
 
 def training_step_timer(setting: ComputeSetting, *, bands: int, window: tuple[int, int], params: FCNParams,
@@ -238,22 +236,14 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     return setting, record
 
 
-Window = tuple[int, int, int, int]
-"""``(row, col, height, width)`` of a window in the scene."""
-LogitsObserver = Callable[[Sequence[Window], torch.Tensor], None]
-"""Called with a batch's windows and the detached logits its training step voted on."""
-
-
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
-              device: torch.device | str, seed: int, setting: ComputeSetting,
-              observe_last_epoch: LogitsObserver | None = None) -> tuple[SuperpixelFCN, list[float]]:
+              device: torch.device | str, seed: int, setting: ComputeSetting) -> tuple[SuperpixelFCN, list[float]]:
     """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, epoch_mean_losses)``.
 
     ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
     ``superpixels`` integer ``(h, w)`` ids. Windows without valid pixels are skipped; invalid pixels
-    are voted apart from the superpixel they sit in and ignored by the loss. ``observe_last_epoch``
-    sees every batch of the last epoch with its logits, which costs no extra forward pass.
-    Bit-identical on CPU for a fixed ``seed``, setting and thread count.
+    are voted apart from the superpixel they sit in and ignored by the loss. Bit-identical on CPU
+    for a fixed ``seed``, setting and thread count.
     """
     device = torch.device(device)
     bands, height, width = image.shape
@@ -287,35 +277,31 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
             order = torch.randperm(len(windows), generator=generator).tolist()
             total = torch.zeros((), device=device)
             for first in range(0, len(order), params.batch_size):
-                indices = order[first:first + params.batch_size]
-                loss, logits = training_step(model, optimiser, *batch(indices), n_classes=params.n_classes,
-                                             dtype=setting.dtype)
-                total += loss
-                if observe_last_epoch is not None and epoch == params.epochs - 1:
-                    observe_last_epoch([windows[i] for i in indices], logits)
+                total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
+                                       n_classes=params.n_classes, dtype=setting.dtype)
             losses.append(total.item() / -(-len(order) // params.batch_size))
             log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
                      time.perf_counter() - start)
     return model, losses
 
 
-def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, params: FCNParams, *,
-                   device: torch.device | str, setting: ComputeSetting) -> np.ndarray:
-    """Label every pixel of ``image`` with the trained ``model``; uint8 ``(h, w)``, invalid = 255.
+def softmax_rows(model: SuperpixelFCN, image: np.ndarray, params: FCNParams, *, device: torch.device | str,
+                 setting: ComputeSetting) -> Iterator[tuple[int, torch.Tensor]]:
+    """The softmax of the trained ``model`` summed over the windows that cover each pixel of ``image``, top to
+    bottom: yields ``(top, rows)``, ``rows`` a float32 ``(n, width, n_classes)`` block of the scene's rows
+    ``top..top + n`` on ``device``, final once yielded and valid until the next one.
 
-    Softmax is summed over overlapping windows in a buffer one window tall and the scene wide:
-    rows above the next row of windows are final, so they are argmax-ed and the buffer moves down.
-    Memory on ``device`` is the scene plus ``n_classes * window * width`` floats, never
-    ``n_classes * h * w``. The buffer holds the classes last, the layout of channels_last logits, so
-    adding a window's softmax and the argmax both read contiguous memory. Windows of a row go through
-    the net ``batch_size`` at a time, in ``setting``.
+    The sums are kept in a buffer one window tall and the scene wide: rows above the next row of windows
+    are final, so they are handed out and the buffer moves down. Memory on ``device`` is the scene plus
+    ``n_classes * window * width`` floats, never ``n_classes * h * w``. The buffer holds the classes last,
+    the layout of channels_last logits, so adding a window's softmax reads contiguous memory. Windows of a
+    row go through the net ``batch_size`` at a time, in ``setting``.
     """
     device = torch.device(device)
     _, height, width = image.shape
     win_h, win_w = min(params.window, height), min(params.window, width)
     image_t = scene_tensor(image, device)
     cols = window_starts(width, params.window, params.stride)
-    labels = np.empty((height, width), dtype=np.uint8)
     strip = torch.zeros((win_h, width, params.n_classes), device=device)
     top = 0
     model.eval()
@@ -323,7 +309,7 @@ def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, p
         for row in window_starts(height, params.window, params.stride):
             done = row - top
             if done:
-                labels[top:row] = strip[:done].argmax(dim=-1).to(torch.uint8).cpu().numpy()
+                yield top, strip[:done]
                 strip[:win_h - done] = strip[done:].clone()
                 strip[win_h - done:] = 0
                 top = row
@@ -337,8 +323,21 @@ def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, p
                 logits = logits.contiguous(memory_format=torch.channels_last)
                 for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1)):
                     strip[:, col:col + win_w] += torch.softmax(window_logits, dim=-1, dtype=torch.float32)
-        labels[top:] = strip[:height - top].argmax(dim=-1).to(torch.uint8).cpu().numpy()
-    del strip  # 0.4 GiB for a GID scene, not to be held while remove_small_regions needs its own
+        yield top, strip[:height - top]
+
+
+def predict_labels(model: SuperpixelFCN, image: np.ndarray, valid: np.ndarray, params: FCNParams, *,
+                   device: torch.device | str, setting: ComputeSetting) -> np.ndarray:
+    """Label every pixel of ``image`` with the trained ``model``; uint8 ``(h, w)``, invalid = 255.
+
+    The argmax of the softmax summed over overlapping windows (:func:`softmax_rows`), then regions smaller
+    than ``min_region`` merged into their nearest large neighbour.
+    """
+    labels = np.empty(valid.shape, dtype=np.uint8)
+    for top, rows in softmax_rows(model, image, params, device=device, setting=setting):
+        labels[top:top + len(rows)] = rows.argmax(dim=-1).to(torch.uint8).cpu().numpy()
+    # the buffer (0.4 GiB for a GID scene) is gone with the finished generator, before
+    # remove_small_regions needs its own memory
     labels[~valid] = IGNORE_LABEL
     return remove_small_regions(labels, params.min_region)
 
