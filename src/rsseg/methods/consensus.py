@@ -14,7 +14,7 @@ the superpixels on what all runs say about them:
 
 K-means (weighted by superpixel size, so it serves pixels as AMI counts them) gives ``clusters`` classes,
 by default the median number of classes the runs end with. Each run predicts the scene once, so the whole
-costs five inference passes where the published FCN makes one (about 1.2x its CPU seconds on a GID-MTL
+costs ``runs`` inference passes where the published FCN makes one (about 1.2x its CPU seconds on a GID-MTL
 mosaic). Tuned on the GID-MTL development mosaics (docs/study.md), where each part above was measured
 against leaving it out.
 """
