@@ -8,7 +8,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 from rsseg import IGNORE_LABEL
 from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, compact_superpixels, consensus_features,
                                      consensus_segment_scene, neighbour_means, run_seeds, superpixel_adjacency,
-                                     superpixel_means)
+                                     superpixel_means, superpixel_sizes)
 from rsseg.methods.fcn import FCNParams
 from rsseg.methods.superpixels import felzenszwalb_superpixels
 
@@ -33,7 +33,9 @@ def test_negative_superpixel_ids_are_refused():
 def test_superpixel_means_and_adjacency_by_value():
     compact, n = compact_superpixels(SUPERPIXELS, VALID)
     values = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
-    assert superpixel_means(values, compact, n).tolist() == [[1.5, 7.5], [2.0, 8.0], [2.5, 8.5]]
+    assert superpixel_sizes(compact, n).tolist() == [2, 1, 2]
+    assert superpixel_means(values, compact, superpixel_sizes(compact, n)).tolist() == [
+        [1.5, 7.5], [2.0, 8.0], [2.5, 8.5]]
     adjacency = superpixel_adjacency(compact, n).toarray()
     # 0|2 share two horizontal pairs, 2|1 one; 1 and 0 never touch; the invalid pixel is nobody's neighbour
     assert adjacency.tolist() == [[0, 0, 2], [0, 0, 1], [2, 1, 0]]
@@ -53,7 +55,7 @@ def test_probability_sums_average_each_pixels_probabilities_over_its_superpixel(
     # softmax sums of row 0 from two windows (so they add up to 2), of row 1 from one; the invalid pixel ignored
     sums.add_rows(0, torch.tensor([[[2.0, 0.0], [1.0, 1.0], [0.5, 1.5]]]))
     sums.add_rows(1, torch.tensor([[[0.0, 1.0], [1.0, 0.0], [9.0, 9.0]]]))
-    assert np.allclose(sums.means(), [[0.5, 0.5], [0.25, 0.75], [0.75, 0.25]])
+    assert np.allclose(sums.means(superpixel_sizes(compact, n)), [[0.5, 0.5], [0.25, 0.75], [0.75, 0.25]])
 
 
 def test_features_give_every_run_the_same_weight_and_the_context_its_weight():

@@ -88,13 +88,18 @@ def compact_superpixels(superpixels: np.ndarray, valid: np.ndarray) -> tuple[np.
     return compact, int(present.sum())
 
 
-def superpixel_means(values: np.ndarray, compact: np.ndarray, n: int) -> np.ndarray:
-    """Mean of each band of ``values`` ``(bands, h, w)`` over every superpixel of ``compact``: ``(n, bands)``."""
+def superpixel_sizes(compact: np.ndarray, n: int) -> np.ndarray:
+    """The number of pixels of each superpixel of ``compact``: ``(n,)``, every one at least 1."""
+    return np.bincount(compact[compact >= 0], minlength=n)
+
+
+def superpixel_means(values: np.ndarray, compact: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Mean of each band of ``values`` ``(bands, h, w)`` over every superpixel of ``compact`` (``sizes`` pixels
+    each, :func:`superpixel_sizes`): ``(n, bands)``."""
     inside = compact >= 0
     ids = compact[inside]
-    sizes = np.bincount(ids, minlength=n).astype(np.float64)
-    sums = np.stack([np.bincount(ids, weights=band[inside], minlength=n) for band in values], axis=1)
-    means: np.ndarray = sums / np.maximum(sizes, 1)[:, None]
+    sums = np.stack([np.bincount(ids, weights=band[inside], minlength=len(sizes)) for band in values], axis=1)
+    means: np.ndarray = sums / sizes[:, None]
     return means
 
 
@@ -122,13 +127,12 @@ def neighbour_means(features: np.ndarray, adjacency: sparse.csr_array) -> np.nda
 
 
 class ProbabilitySums:
-    """Class probabilities of the pixels a run labels, summed per superpixel, with pixel counts."""
+    """Class probabilities of the pixels a run labels, summed per superpixel."""
 
     def __init__(self, compact: np.ndarray, n: int, n_classes: int, device: torch.device) -> None:
         # The ids on the device the probabilities are on; invalid pixels fall into an extra row, n.
         self.ids = torch.from_numpy(np.where(compact >= 0, compact, n).astype(np.int64)).to(device)
         self.sums = torch.zeros((n + 1, n_classes), dtype=torch.float64, device=device)
-        self.counts = torch.zeros(n + 1, dtype=torch.float64, device=device)
         self.n = n
 
     def add_rows(self, top: int, rows: torch.Tensor) -> None:
@@ -138,14 +142,11 @@ class ProbabilitySums:
         per_pixel = rows.reshape(-1, rows.shape[-1]).double()
         per_pixel /= per_pixel.sum(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
         self.sums.index_add_(0, ids, per_pixel)
-        self.counts += torch.bincount(ids, minlength=self.n + 1)
 
-    def means(self) -> np.ndarray:
-        """``(n, n_classes)`` mean probabilities; a superpixel no window reached is uniform."""
-        sums, counts = self.sums[:self.n].cpu().numpy(), self.counts[:self.n].cpu().numpy()
-        means = np.full(sums.shape, 1.0 / sums.shape[1])
-        seen = counts > 0
-        means[seen] = sums[seen] / counts[seen, None]
+    def means(self, sizes: np.ndarray) -> np.ndarray:
+        """``(n, n_classes)`` mean probabilities, once every row of the scene is added (``sizes``:
+        :func:`superpixel_sizes`)."""
+        means: np.ndarray = self.sums[:self.n].cpu().numpy() / sizes[:, None]
         return means
 
 
@@ -182,22 +183,23 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
     compact, n = compact_superpixels(superpixels, valid)
     if n == 0:
         raise ValueError("the image has no valid pixel to segment")
+    sizes = superpixel_sizes(compact, n)
+    seeds = run_seeds(seed, params.runs)
     chosen = time.perf_counter()
     run_probabilities, losses = [], []
-    for run_seed in run_seeds(seed, params.runs):
+    for run_seed in seeds:
         model, run_losses = train_fcn(standardised, valid, superpixels, run_params, device=device, seed=run_seed,
                                       setting=setting)
         sums = ProbabilitySums(compact, n, fcn.n_classes, device)
         for top, rows in softmax_rows(model, standardised, run_params, device=device, setting=setting):
             sums.add_rows(top, rows)
-        run_probabilities.append(sums.means())
+        run_probabilities.append(sums.means(sizes))
         losses.append(run_losses)
     trained = time.perf_counter()
     classes_used = [int(np.unique(probabilities.argmax(axis=1)).size) for probabilities in run_probabilities]
     n_clusters = min(params.clusters or max(2, int(np.median(classes_used))), n)
-    features = consensus_features(run_probabilities, superpixel_means(standardised, compact, n),
+    features = consensus_features(run_probabilities, superpixel_means(standardised, compact, sizes),
                                   superpixel_adjacency(compact, n), params)
-    sizes = np.bincount(compact[compact >= 0], minlength=n)
     kmeans = KMeans(n_clusters=n_clusters, n_init=params.kmeans_init, random_state=seed)
     clusters = kmeans.fit_predict(features, sample_weight=sizes).astype(np.uint8)
     labels = np.full(valid.shape, IGNORE_LABEL, dtype=np.uint8)
@@ -205,7 +207,7 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
     log.info("%d runs of %d epochs: %s classes each; %d superpixels clustered into %d", params.runs, params.epochs,
              classes_used, n, n_clusters)
     info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
-            "cluster_seconds": time.perf_counter() - trained, "run_seeds": run_seeds(seed, params.runs),
+            "cluster_seconds": time.perf_counter() - trained, "run_seeds": seeds,
             "run_losses": losses, "run_classes": classes_used, "n_clusters": n_clusters, "device": str(device),
             "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
             "compute_setting": choice}
