@@ -101,17 +101,9 @@ def write_mosaic(folder, image, valid, truth):
     write_labels(Path(folder) / "labels" / "mosaic.tif", truth, profile)
 
 
-def fcn_method(config, device, seed, precision=None):
-    """``(image, valid, k) -> labels`` running the superpixels and the FCN as configured."""
-    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
-    fcn = FCNParams.from_config({**config["superpixel_fcn"], **({"precision": precision} if precision else {})})
-
-    def superpixel_fcn(image, valid, k, segments=None):
-        if segments is None:
-            segments = felzenszwalb_superpixels(image, valid, **superpixels)
-        return segment_scene(image, valid, segments, fcn, device=device, seed=seed)[0]
-
-    return superpixel_fcn
+def superpixel_settings(config):
+    """The keyword arguments of ``felzenszwalb_superpixels`` the config gives."""
+    return {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
 
 
 def baseline_methods(config, seed):
@@ -125,12 +117,6 @@ def baseline_methods(config, seed):
     }
 
 
-def timed(function, *args):
-    start = time.perf_counter()
-    result = function(*args)
-    return result, time.perf_counter() - start
-
-
 def cpu_timed(function, *args):
     """``(result, wall seconds, CPU seconds of this process over all its threads)``."""
     start, cpu = time.perf_counter(), time.process_time()
@@ -140,7 +126,10 @@ def cpu_timed(function, *args):
 
 def per_tile(folder, unlabelled, config, device, seed, limit):
     """Rows ``(collection, method, tiles, mean AMI, seconds per Mpx)`` over the tiles of ``folder``."""
-    methods = {**baseline_methods(config, seed), "superpixel_fcn": fcn_method(config, device, seed)}
+    superpixels = superpixel_settings(config)
+    fcn = fcn_runner("superpixel_fcn", config, config["superpixel_fcn"]["precision"], device, seed)
+    methods = {**baseline_methods(config, seed), "superpixel_fcn": lambda image, valid, k: fcn(
+        image, valid, felzenszwalb_superpixels(image, valid, **superpixels))}
     names = tile_names(folder, limit)
     amis = {method: [] for method in methods}
     seconds = dict.fromkeys(methods, 0.0)
@@ -152,7 +141,7 @@ def per_tile(folder, unlabelled, config, device, seed, limit):
         megapixels += truth.size / 1e6
         line = []
         for method, segment in methods.items():
-            labels, took = timed(segment, image, valid, k)
+            labels, took, _ = cpu_timed(segment, image, valid, k)
             amis[method].append(segmentation_scores(labels, truth)["ami"])
             seconds[method] += took
             line.append(f"{method} {amis[method][-1]:.3f} ({took:.1f} s)")
@@ -181,12 +170,10 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods
     height, width = truth.shape
     print(f"{folder.name}: {len(names)} tiles in a {width}x{height} px mosaic, {k} classes", file=sys.stderr,
           flush=True)
-    tile_size = config["superpixels"]["tile_size"]
-    superpixel_args = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
     if not set(methods) & set(FCN_METHODS):
         return []
     segments, superpixel_seconds, superpixel_cpu = cpu_timed(
-        lambda: felzenszwalb_superpixels(image, valid, tile_size=tile_size, **superpixel_args))
+        lambda: felzenszwalb_superpixels(image, valid, **superpixel_settings(config)))
     results = []
 
     def record(method, precision, seed, labels, seconds, cpu_seconds):
