@@ -201,8 +201,9 @@ def training_step_timer(setting: ComputeSetting, *, bands: int, window: tuple[in
 
 CALIBRATION_WINDOW = 128
 """Longest side of the window the candidate settings are timed on: a sixteenth of a published window's work
-(about 3 s for the two float32 layouts on one AVX2 core), with the ranking of the 512 px window on the AVX2
-CPU measured (docs/benchmarks.md)."""
+(about 3 s for the two float32 layouts on one AVX2 Zen 1 core). There the layouts rank as on a 512 px window
+but come closer (1.1x), so the preferred order (:func:`rsseg.methods.compute.preferred_layouts`) decides unless
+the timing differs by the margin (docs/benchmarks.md)."""
 EMULATION_PROBE_WINDOW = 64
 """Side of the window on which an emulated bfloat16 step is timed against float32, for the warning."""
 
