@@ -36,7 +36,8 @@ from PIL import Image
 from rsseg import IGNORE_LABEL
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.methods.device import resolve_device
-from rsseg.methods.consensus import ConsensusParams, consensus_segment_scene
+from rsseg.methods.consensus import (ConsensusParams, cluster_runs, consensus_segment_scene, run_probabilities,
+                                     run_seed, run_settings, superpixel_scene)
 from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import write_labels, write_raster
@@ -160,8 +161,39 @@ def fcn_runner(method, config, precision, device, seed):
                                                                   device=device, seed=seed)[0]
 
 
-def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods, write_to=None):
-    """One result dict per method (and FCN precision) and seed on the mosaic of ``folder``'s tiles."""
+def consensus_prefixes(image, valid, segments, config, precision, device, seed, run_counts, save_to=None):
+    """The consensus of the first ``k`` runs for every ``k`` of ``run_counts``, from one training of the most:
+    ``{k: (labels, wall seconds, CPU seconds)}``, each as if the method ran with ``runs: k`` (the first runs of
+    a consensus do not depend on how many follow). ``save_to``: also write every run's superpixel probabilities
+    there (``.npz``), to study other ways of combining them without training again."""
+    fcn = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
+    params = ConsensusParams.from_config(config.get(ConsensusParams.section))
+
+    def prepare():
+        scene = superpixel_scene(image, valid, segments)
+        return scene, *run_settings(fcn, params, scene, device)
+
+    (scene, run_params, compute, _), wall, cpu = cpu_timed(prepare)
+    runs = []
+    for run in range(max(run_counts)):
+        (probabilities, _), run_wall, run_cpu = cpu_timed(lambda: run_probabilities(
+            scene, run_params, device=device, seed=run_seed(seed, run), setting=compute))
+        runs.append((probabilities, run_wall, run_cpu))
+    if save_to:
+        np.savez_compressed(save_to, *[probabilities for probabilities, _, _ in runs])
+    results = {}
+    for count in run_counts:
+        (labels, _), cluster_wall, cluster_cpu = cpu_timed(lambda: cluster_runs(
+            scene, [probabilities for probabilities, _, _ in runs[:count]], params, seed=seed))
+        results[count] = (labels, wall + cluster_wall + sum(run[1] for run in runs[:count]),
+                          cpu + cluster_cpu + sum(run[2] for run in runs[:count]))
+    return results
+
+
+def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods, write_to=None, run_counts=None,
+           save_runs=None):
+    """One result dict per method (and FCN precision) and seed on the mosaic of ``folder``'s tiles; with
+    ``run_counts``, one for the consensus of each number of runs (:func:`consensus_prefixes`)."""
     names = tile_names(folder, limit)
     image, valid, truth = build_mosaic([read_tile(folder, name, unlabelled) for name in names])
     if write_to:
@@ -193,6 +225,14 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods
             window = (min(params.window, height), min(params.window, width))
             setting = compute_setting(params, bands=image.shape[0], window=window, device=device)[0].name
             for method in (m for m in FCN_METHODS if m in methods):
+                if method == "superpixel_fcn_consensus" and run_counts:
+                    save_to = save_runs and Path(save_runs) / f"{folder.name}-{setting.replace('/', '-')}-{seed}.npz"
+                    prefixes = consensus_prefixes(image, valid, segments, config, precision, device, seed,
+                                                  run_counts, save_to)
+                    for count, (labels, seconds, cpu_seconds) in prefixes.items():
+                        record(f"{method}/{count}runs", setting, seed, labels, superpixel_seconds + seconds,
+                               superpixel_cpu + cpu_seconds)
+                    continue
                 labels, seconds, cpu_seconds = cpu_timed(fcn_runner(method, config, precision, device, seed), image,
                                                          valid, segments)
                 record(method, setting, seed, labels, superpixel_seconds + seconds, superpixel_cpu + cpu_seconds)
@@ -215,7 +255,7 @@ def summarise_mosaic(results):
               f"{np.mean([row['cpu_seconds'] for row in rows]):>8.1f}")
     for (collection, method, precision), rows in groups.items():
         published = groups.get((collection, "superpixel_fcn", precision))
-        if method != "superpixel_fcn_consensus" or published is None:
+        if not method.startswith("superpixel_fcn_consensus") or published is None:
             continue
         ami, reference = [row["ami"] for row in rows], [row["ami"] for row in published]
         cpu = np.mean([row["cpu_seconds"] for row in rows]) / np.mean([row["cpu_seconds"] for row in published])
@@ -245,6 +285,10 @@ def main(argv=None):
                         help="mosaic mode: FCN precisions to run (default: the config's)")
     parser.add_argument("--write-mosaic", type=Path, metavar="DIR", help="mosaic mode: also write the mosaics here")
     parser.add_argument("--json", type=Path, help="mosaic mode: write every run's scores and seconds here")
+    parser.add_argument("--consensus-runs", type=int, nargs="+", metavar="K",
+                        help="mosaic mode: score the consensus of the first K runs for each K, from one training")
+    parser.add_argument("--save-runs", type=Path, metavar="DIR",
+                        help="mosaic mode, with --consensus-runs: keep every run's superpixel probabilities here")
     parser.add_argument("--methods", nargs="*", choices=MOSAIC_METHODS, default=MOSAIC_METHODS,
                         help="mosaic mode: methods to run (default: all; none with --write-mosaic only writes)")
     args = parser.parse_args(argv)
@@ -259,7 +303,7 @@ def main(argv=None):
         precisions = args.precision or [config["superpixel_fcn"]["precision"]]
         results = [row for folder in folders for row in mosaic(
             folder, UNLABELLED[folder.name], config, device, args.seeds, precisions, args.limit, args.methods,
-            args.write_mosaic)]
+            args.write_mosaic, args.consensus_runs, args.save_runs)]
         print(f"device: {device}, seeds: {args.seeds}")
         summarise_mosaic(results)
         if args.json:

@@ -6,9 +6,10 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, compact_superpixels, consensus_features,
-                                     consensus_segment_scene, neighbour_means, run_seeds, superpixel_adjacency,
-                                     superpixel_means, superpixel_sizes)
+from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, cluster_runs, compact_superpixels,
+                                     consensus_features, consensus_segment_scene, neighbour_means, run_probabilities,
+                                     run_seed, run_settings, superpixel_adjacency, superpixel_means,
+                                     superpixel_scene, superpixel_sizes)
 from rsseg.methods.fcn import FCNParams
 from rsseg.methods.superpixels import felzenszwalb_superpixels
 
@@ -70,9 +71,13 @@ def test_features_give_every_run_the_same_weight_and_the_context_its_weight():
     assert np.allclose(np.linalg.norm(features[:, :4], axis=1), 1.0)  # the runs together: unit norm
 
 
-def test_run_seeds_of_different_seeds_never_overlap():
-    assert run_seeds(0, 5) == [0, 1, 2, 3, 4]
-    assert run_seeds(2, 5) == [10, 11, 12, 13, 14]
+def test_run_seeds_of_different_seeds_never_overlap_and_do_not_depend_on_the_number_of_runs():
+    assert [run_seed(0, run) for run in range(5)] == [0, 2, 5, 9, 14]
+    assert [run_seed(2, run) for run in range(3)] == [3, 7, 12]
+    pairs = [(seed, run) for seed in range(40) for run in range(40)]
+    assert len({run_seed(seed, run) for seed, run in pairs}) == len(pairs)
+    with pytest.raises(ValueError, match="non-negative"):
+        run_seed(-1, 0)
 
 
 @pytest.mark.parametrize("kwargs", [{"runs": 0}, {"epochs": 0}, {"clusters": 1}, {"context_weight": -1.0}])
@@ -81,13 +86,21 @@ def test_invalid_consensus_parameters_are_rejected(kwargs):
         ConsensusParams(**kwargs)
 
 
-def segment_tiny(seed, **overrides):
+TINY_FCN = FCNParams(n_classes=8, width=8, window=48, stride=40, precision="float32", layout="contiguous")
+
+
+def tiny_scene():
     image, classes = synthetic_scene(72, 80, seed=0)
     valid = (image != 0).any(axis=0)
     valid[:8, :8] = False
     superpixels = felzenszwalb_superpixels(image[1:].astype(np.float32), valid, min_size=16)
-    fcn = FCNParams(n_classes=8, width=8, window=48, stride=40, precision="float32", layout="contiguous")
-    params = ConsensusParams(runs=3, epochs=2, **overrides)
+    return image, valid, superpixels, classes
+
+
+def segment_tiny(seed, **overrides):
+    image, valid, superpixels, classes = tiny_scene()
+    fcn = TINY_FCN
+    params = ConsensusParams(**{"runs": 3, "epochs": 2, **overrides})
     labels, info = consensus_segment_scene(image.astype(np.float32), valid, superpixels, fcn, params,
                                            device="cpu", seed=seed)
     return labels, info, valid, superpixels, classes
@@ -98,7 +111,7 @@ def test_consensus_on_a_tiny_scene_is_deterministic_per_seed_and_labels_whole_su
     labels, info, valid, superpixels, classes = segment_tiny(seed=1)
     again, _, _, _, _ = segment_tiny(seed=1)
     assert np.array_equal(labels, again)
-    assert info["run_seeds"] == [3, 4, 5] and len(info["run_losses"]) == 3
+    assert info["run_seeds"] == [1, 4, 8] and len(info["run_losses"]) == 3
     assert all(len(losses) == 2 for losses in info["run_losses"])
     assert info["threads"] == 1 and info["n_clusters"] == max(2, sorted(info["run_classes"])[1])  # the median
     assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < info["n_clusters"]).all()
@@ -111,3 +124,18 @@ def test_consensus_on_a_tiny_scene_is_deterministic_per_seed_and_labels_whole_su
 def test_clusters_set_in_the_parameters_are_the_number_of_classes():
     labels, info, valid, _, _ = segment_tiny(seed=0, clusters=3)
     assert info["n_clusters"] == 3 and np.unique(labels[valid]).size == 3
+
+
+def test_the_first_runs_of_a_longer_consensus_give_the_shorter_consensus():
+    # what lets bench/gid_mtl.py --consensus-runs score 2 and 3 runs from one training of 3
+    torch.set_num_threads(1)
+    two_runs, _, _, _, _ = segment_tiny(seed=2, runs=2)
+    image, valid, superpixels, _ = tiny_scene()
+    params = ConsensusParams(runs=3, epochs=2)
+    scene = superpixel_scene(image.astype(np.float32), valid, superpixels)
+    run_params, setting, _ = run_settings(TINY_FCN, params, scene, torch.device("cpu"))
+    runs = [run_probabilities(scene, run_params, device=torch.device("cpu"), seed=run_seed(2, run), setting=setting)[0]
+            for run in range(3)]
+    labels, clustering = cluster_runs(scene, runs[:2], params, seed=2)
+    assert np.array_equal(labels, two_runs) and len(clustering["run_classes"]) == 2
+    assert len(cluster_runs(scene, runs, params, seed=2)[1]["run_classes"]) == 3

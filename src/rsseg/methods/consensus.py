@@ -33,6 +33,7 @@ from sklearn.cluster import KMeans
 from .. import IGNORE_LABEL
 from ..data.spectra import standardise
 from ..params import FromConfig
+from .compute import ComputeSetting
 from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
 
 log = logging.getLogger(__name__)
@@ -66,9 +67,13 @@ class ConsensusParams(FromConfig):
                 raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
 
 
-def run_seeds(seed: int, runs: int) -> list[int]:
-    """The seeds of the runs of one consensus: those of different ``seed`` values never overlap."""
-    return [seed * runs + run for run in range(runs)]
+def run_seed(seed: int, run: int) -> int:
+    """The seed of run ``run`` of the consensus of ``seed``: the Cantor pairing of the two, so the runs of
+    different seeds never share a seed, and the first runs of a consensus do not depend on how many follow
+    (a study can score 3, 4 and 5 runs from one training)."""
+    if seed < 0 or run < 0:
+        raise ValueError(f"seed and run must be non-negative, got {seed} and {run}")
+    return (seed + run) * (seed + run + 1) // 2 + run
 
 
 def compact_superpixels(superpixels: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, int]:
@@ -164,6 +169,67 @@ def consensus_features(run_probabilities: Sequence[np.ndarray], spectra: np.ndar
     return np.concatenate([features, params.context_weight * neighbour_means(features, adjacency)], axis=1)
 
 
+@dataclass
+class SuperpixelScene:
+    """A standardised scene and the superpixels the runs' outputs are gathered on (:func:`superpixel_scene`)."""
+
+    standardised: np.ndarray
+    superpixels: np.ndarray
+    valid: np.ndarray
+    compact: np.ndarray
+    sizes: np.ndarray
+
+
+def superpixel_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, *,
+                     in_place: bool = False) -> SuperpixelScene:
+    """Standardise ``image`` and number its superpixels; ``in_place`` as in
+    :func:`rsseg.methods.fcn.segment_scene`."""
+    compact, n = compact_superpixels(superpixels, valid)
+    if n == 0:
+        raise ValueError("the image has no valid pixel to segment")
+    return SuperpixelScene(standardise(image, valid, in_place=in_place), superpixels, valid, compact,
+                           superpixel_sizes(compact, n))
+
+
+def run_settings(fcn: FCNParams, params: ConsensusParams, scene: SuperpixelScene, device: torch.device
+                 ) -> tuple[FCNParams, ComputeSetting, dict[str, Any]]:
+    """A run's FCN parameters (the published ones for ``params.epochs``) and the compute setting it trains in,
+    with how that was chosen."""
+    run_params = FCNParams(**{**asdict(fcn), "epochs": params.epochs})
+    height, width = scene.valid.shape
+    setting, choice = compute_setting(run_params, bands=scene.standardised.shape[0], device=device,
+                                      window=(min(fcn.window, height), min(fcn.window, width)))
+    return run_params, setting, choice
+
+
+def run_probabilities(scene: SuperpixelScene, run_params: FCNParams, *, device: torch.device, seed: int,
+                      setting: ComputeSetting) -> tuple[np.ndarray, list[float]]:
+    """Train one run from ``seed`` and predict the scene: ``(mean class probabilities per superpixel
+    (n, n_classes), the run's epoch losses)``."""
+    model, losses = train_fcn(scene.standardised, scene.valid, scene.superpixels, run_params, device=device,
+                              seed=seed, setting=setting)
+    sums = ProbabilitySums(scene.compact, len(scene.sizes), run_params.n_classes, device)
+    for top, rows in softmax_rows(model, scene.standardised, run_params, device=device, setting=setting):
+        sums.add_rows(top, rows)
+    return sums.means(scene.sizes), losses
+
+
+def cluster_runs(scene: SuperpixelScene, probabilities: Sequence[np.ndarray], params: ConsensusParams, *,
+                 seed: int) -> tuple[np.ndarray, dict[str, Any]]:
+    """The label map of the runs' consensus (``IGNORE_LABEL`` outside the valid pixels) and
+    ``{"run_classes", "n_clusters"}``; K-means starts from ``seed``."""
+    n = len(scene.sizes)
+    classes_used = [int(np.unique(run.argmax(axis=1)).size) for run in probabilities]
+    n_clusters = min(params.clusters or max(2, int(np.median(classes_used))), n)
+    features = consensus_features(probabilities, superpixel_means(scene.standardised, scene.compact, scene.sizes),
+                                  superpixel_adjacency(scene.compact, n), params)
+    kmeans = KMeans(n_clusters=n_clusters, n_init=params.kmeans_init, random_state=seed)
+    clusters = kmeans.fit_predict(features, sample_weight=scene.sizes).astype(np.uint8)
+    labels = np.full(scene.valid.shape, IGNORE_LABEL, dtype=np.uint8)
+    labels[scene.valid] = clusters[scene.compact[scene.valid]]
+    return labels, {"run_classes": classes_used, "n_clusters": n_clusters}
+
+
 def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, fcn: FCNParams,
                             params: ConsensusParams, *, device: torch.device | str, seed: int,
                             in_place: bool = False) -> tuple[np.ndarray, dict[str, Any]]:
@@ -171,44 +237,23 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
 
     ``labels`` is uint8 ``(h, w)`` with ``IGNORE_LABEL`` outside ``valid``, constant within each superpixel.
     ``fcn`` gives the network and its training (its ``epochs`` is replaced by ``params.epochs``). Runs
-    use the seeds :func:`run_seeds` gives; the clustering uses ``seed``. ``in_place`` as in
+    use the seeds :func:`run_seed` gives; the clustering uses ``seed``. ``in_place`` as in
     :func:`rsseg.methods.fcn.segment_scene`.
     """
     device = torch.device(device)
-    standardised = standardise(image, valid, in_place=in_place)
+    scene = superpixel_scene(image, valid, superpixels, in_place=in_place)
     start = time.perf_counter()
-    run_params = FCNParams(**{**asdict(fcn), "epochs": params.epochs})
-    setting, choice = compute_setting(run_params, bands=image.shape[0], device=device,
-                                      window=(min(fcn.window, image.shape[1]), min(fcn.window, image.shape[2])))
-    compact, n = compact_superpixels(superpixels, valid)
-    if n == 0:
-        raise ValueError("the image has no valid pixel to segment")
-    sizes = superpixel_sizes(compact, n)
-    seeds = run_seeds(seed, params.runs)
+    run_params, setting, choice = run_settings(fcn, params, scene, device)
     chosen = time.perf_counter()
-    run_probabilities, losses = [], []
-    for run_seed in seeds:
-        model, run_losses = train_fcn(standardised, valid, superpixels, run_params, device=device, seed=run_seed,
-                                      setting=setting)
-        sums = ProbabilitySums(compact, n, fcn.n_classes, device)
-        for top, rows in softmax_rows(model, standardised, run_params, device=device, setting=setting):
-            sums.add_rows(top, rows)
-        run_probabilities.append(sums.means(sizes))
-        losses.append(run_losses)
+    seeds = [run_seed(seed, run) for run in range(params.runs)]
+    runs = [run_probabilities(scene, run_params, device=device, seed=each, setting=setting) for each in seeds]
     trained = time.perf_counter()
-    classes_used = [int(np.unique(probabilities.argmax(axis=1)).size) for probabilities in run_probabilities]
-    n_clusters = min(params.clusters or max(2, int(np.median(classes_used))), n)
-    features = consensus_features(run_probabilities, superpixel_means(standardised, compact, sizes),
-                                  superpixel_adjacency(compact, n), params)
-    kmeans = KMeans(n_clusters=n_clusters, n_init=params.kmeans_init, random_state=seed)
-    clusters = kmeans.fit_predict(features, sample_weight=sizes).astype(np.uint8)
-    labels = np.full(valid.shape, IGNORE_LABEL, dtype=np.uint8)
-    labels[valid] = clusters[compact[valid]]
+    labels, clustering = cluster_runs(scene, [probabilities for probabilities, _ in runs], params, seed=seed)
     log.info("%d runs of %d epochs: %s classes each; %d superpixels clustered into %d", params.runs, params.epochs,
-             classes_used, n, n_clusters)
+             clustering["run_classes"], len(scene.sizes), clustering["n_clusters"])
     info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
             "cluster_seconds": time.perf_counter() - trained, "run_seeds": seeds,
-            "run_losses": losses, "run_classes": classes_used, "n_clusters": n_clusters, "device": str(device),
+            "run_losses": [losses for _, losses in runs], **clustering, "device": str(device),
             "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
             "compute_setting": choice}
     return labels, info
