@@ -2,8 +2,8 @@
 
 The published FCN (:mod:`rsseg.methods.fcn`) ends wherever its seed leads it: three seeds on a GID mosaic
 give AMI 0.20 to 0.27. This method trains ``runs`` networks of the published architecture, vote and
-optimiser from different seeds for ``epochs`` each (5 x 2: the published 10 epochs in all), and clusters
-the superpixels on what all runs say about them:
+optimiser from different seeds for ``epochs`` each (4 x 2: fewer than the published 10 epochs), and
+clusters the superpixels on what all runs say about them:
 
 - each trained run's class probabilities (its inference over the scene, as the published FCN's) averaged
   over the superpixel's pixels, square-rooted so that the Euclidean distance between two superpixels is
@@ -13,10 +13,10 @@ the superpixels on what all runs say about them:
   boundary), weighted by ``context_weight``: land-cover classes are larger than superpixels.
 
 K-means (weighted by superpixel size, so it serves pixels as AMI counts them) gives ``clusters`` classes,
-by default the median number of classes the runs end with. Each run predicts the scene once, so the whole
-costs ``runs`` inference passes where the published FCN makes one (about 1.2x its CPU seconds on a GID-MTL
-mosaic). Tuned on the GID-MTL development mosaics (docs/study.md), where each part above was measured
-against leaving it out.
+by default the FCN's ``n_classes``, the most a run can give. Each run predicts the scene once, so the whole
+makes ``runs`` inference passes where the published FCN makes one; with 8 epochs instead of 10 it takes
+0.8x-0.9x the published CPU seconds on the GID-MTL mosaics. Tuned on those development mosaics
+(docs/study.md), where each part above was measured against leaving it out.
 """
 
 import logging
@@ -43,11 +43,11 @@ log = logging.getLogger(__name__)
 class ConsensusParams(FromConfig):
     """How many short runs, how long each, and how their superpixel features are weighted and clustered.
 
-    ``clusters``: the number of classes of the result (``None``: the median number of classes the runs
-    end with). The network, window and optimiser settings are the published FCN's (:class:`FCNParams`).
+    ``clusters``: the number of classes of the result (``None``: the FCN's ``n_classes``). The network,
+    window and optimiser settings are the published FCN's (:class:`FCNParams`).
     """
 
-    runs: int = 5
+    runs: int = 4
     epochs: int = 2
     clusters: int | None = None
     spectral_weight: float = 0.25
@@ -217,10 +217,11 @@ def run_probabilities(scene: SuperpixelScene, run_params: FCNParams, *, device: 
 def cluster_runs(scene: SuperpixelScene, probabilities: Sequence[np.ndarray], params: ConsensusParams, *,
                  seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     """The label map of the runs' consensus (``IGNORE_LABEL`` outside the valid pixels) and
-    ``{"run_classes", "n_clusters"}``; K-means starts from ``seed``."""
+    ``{"run_classes", "n_clusters"}``; K-means starts from ``seed``. Without ``params.clusters``, as many
+    clusters as the runs have classes (the FCN's ``n_classes``), or superpixels if fewer."""
     n = len(scene.sizes)
     classes_used = [int(np.unique(run.argmax(axis=1)).size) for run in probabilities]
-    n_clusters = min(params.clusters or max(2, int(np.median(classes_used))), n)
+    n_clusters = min(params.clusters or probabilities[0].shape[1], n)
     features = consensus_features(probabilities, superpixel_means(scene.standardised, scene.compact, scene.sizes),
                                   superpixel_adjacency(scene.compact, n), params)
     kmeans = KMeans(n_clusters=n_clusters, n_init=params.kmeans_init, random_state=seed)
