@@ -28,7 +28,7 @@ import torch
 
 from rsseg.methods.compute import describe_hardware, hardware
 from rsseg.methods.device import seed_everything
-from rsseg.methods.fcn import CALIBRATION_WINDOW, FCNParams, SuperpixelFCN, compute_setting, training_step
+from rsseg.methods.fcn import FCNParams, SuperpixelFCN, compute_setting, training_step
 from rsseg.methods.heap import retained_heap
 
 
@@ -100,7 +100,7 @@ def report_default_choice(timed, window):
         took = time.perf_counter() - start
     timings = ", ".join(f"{name} {seconds:.3f} s" for name, seconds in choice["seconds_per_step"].items())
     print(f"the rule's default (auto) runs in {setting.name}, chosen in {took:.1f} s ({timings} per step on "
-          f"{min(window, CALIBRATION_WINDOW)} px)")
+          f"{window} px)")
     if setting.name in timed:
         best = min(timed, key=timed.get)
         print(f"its step here: {timed[setting.name]:.3f} s; the fastest, {best}: {timed[best]:.3f} s "

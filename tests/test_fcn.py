@@ -9,7 +9,7 @@ import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods import compute
+from rsseg.methods import compute, fcn
 from rsseg.methods.compute import ComputeSetting
 from rsseg.methods.fcn import (DENSE_VOTE_CELLS, FCNParams, SuperpixelFCN, majority_vote, predict_labels,
                                remove_small_regions, segment_scene, train_fcn)
@@ -274,6 +274,22 @@ def test_the_setting_is_timed_once_per_machine_and_job_then_taken_from_the_cache
                            prepare=prepare)
     assert len(timed) == 4  # another job shape is timed anew
     assert (tmp_path / "rsseg" / "compute-settings.json").is_file()
+
+
+def test_the_settings_are_timed_on_the_jobs_own_window(monkeypatch, tmp_path):
+    # a smaller window can rank the layouts the other way round (an AVX2 Zen 3: docs/benchmarks.md)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    windows = []
+
+    def timer(setting, *, bands, window, params, device):
+        windows.append((bands, window))
+        return lambda: {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
+
+    monkeypatch.setattr("rsseg.methods.fcn.training_step_timer", timer)
+    setting, record = fcn.compute_setting(FCNParams(precision="float32"), bands=4, window=(512, 300),
+                                          device=torch.device("cpu"))
+    assert windows == [(4, (512, 300))] * 2 and setting.name == "float32/contiguous"
+    assert record["chosen_by"] == "timed" and record["seconds_per_step"]["float32/channels_last"] == 2.7
 
 
 def test_segment_scene_records_the_setting_it_ran_in_and_the_hardware():

@@ -4,7 +4,7 @@ Which setting is fastest depends on the hardware, not on the data. On an AVX-512
 training step of the superpixel FCN is fastest in bfloat16 and channels_last; on an AVX2 CPU it is fastest
 in float32 and the contiguous layout, where channels_last takes 1.2x (a Zen 1 EPYC) to 1.8x (a Zen 3 EPYC)
 as long and bfloat16, emulated, 2.5x to 50x (docs/benchmarks.md). So the settings a config allows are timed
-on a few steps of the job's own network on a small window, once per machine, torch version, thread count
+on a few steps of the job's own network on its own window, once per machine, torch version, thread count
 and job shape, and the fastest is cached in the user's cache folder: later jobs on that machine take it
 without timing, so reruns compute exactly as before. bfloat16 is a candidate only where the hardware
 computes it natively (:func:`bfloat16_is_native`); timing an emulated bfloat16 step would take longer than
@@ -36,8 +36,9 @@ PREFERENCE_MARGIN = 0.1
 settings of about equal speed does not make the choice, and with it the results, change between machines of
 one kind. The settings that differ at all differ by more (1.2x to 1.8x on a 512 px step; docs/benchmarks.md)."""
 CACHE_FILE = "compute-settings.json"
-TIMING_ROUNDS = 3
-"""Steps timed per candidate, after one each to warm up. The candidates take turns, one step each per round, so
+TIMING_ROUNDS = 2
+"""Steps timed per candidate, after one each to warm up (on one AVX2 core about 15 s for the two float32 layouts
+on a 512 px window, once per machine and job shape). The candidates take turns, one step each per round, so
 a change of the machine's load while they are timed falls on all of them alike; each keeps its quickest step."""
 
 
@@ -128,10 +129,9 @@ def candidate_settings(precision: str, layout: str, device: torch.device) -> lis
 
 def preferred_layouts(device: torch.device) -> list[str]:
     """Both layouts, the one measured faster on this kind of device first: contiguous on a CPU without AVX-512
-    (a 512 px step 1.2x faster on an AVX2 Zen 1 EPYC, 1.8x on a Zen 3), channels_last elsewhere (1.5x faster
-    with AVX-512 and bf16, and the layout of cuDNN's fast kernels). The timing on the small calibration window,
-    where the two come closer (1.1x on the Zen 1 at 128 px), overturns this order only by
-    :data:`PREFERENCE_MARGIN`."""
+    (a 512 px step 1.2x faster on an AVX2 Zen 1 EPYC, 1.5x-1.8x on a Zen 3), channels_last elsewhere (1.5x faster
+    with AVX-512 and bf16, and the layout of cuDNN's fast kernels). The timing overturns this order only by
+    :data:`PREFERENCE_MARGIN`, so that two layouts of about equal speed do not swap with the timing's noise."""
     if device.type == "cpu" and not torch.backends.cpu.get_cpu_capability().startswith("AVX512"):
         return ["contiguous", "channels_last"]
     return ["channels_last", "contiguous"]

@@ -199,11 +199,6 @@ def training_step_timer(setting: ComputeSetting, *, bands: int, window: tuple[in
     return step
 
 
-CALIBRATION_WINDOW = 128
-"""Longest side of the window the candidate settings are timed on: a sixteenth of a published window's work
-(about 3 s for the two float32 layouts on one AVX2 Zen 1 core). There the layouts rank as on a 512 px window
-but come closer (1.1x), so the preferred order (:func:`rsseg.methods.compute.preferred_layouts`) decides unless
-the timing differs by the margin (docs/benchmarks.md)."""
 EMULATION_PROBE_WINDOW = 64
 """Side of the window on which an emulated bfloat16 step is timed against float32, for the warning."""
 
@@ -216,12 +211,13 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     slower a step is there than in float32.
     """
     candidates = candidate_settings(params.precision, params.layout, device)
-    timed_window = (min(window[0], CALIBRATION_WINDOW), min(window[1], CALIBRATION_WINDOW))
+    # Timed on the job's own window: on a smaller one the ranking can turn over (on an AVX2 Zen 3 EPYC
+    # channels_last was 1.1x-1.2x faster at 128 px and 1.5x slower at 512 px; docs/benchmarks.md).
     with retained_heap():  # as the run will compute
         setting, record = choose_setting(
-            candidates, device=device, job={"bands": bands, "window": timed_window, "n_classes": params.n_classes,
+            candidates, device=device, job={"bands": bands, "window": window, "n_classes": params.n_classes,
                                             "width": params.width, "batch_size": params.batch_size},
-            prepare=lambda s: training_step_timer(s, bands=bands, window=timed_window, params=params, device=device))
+            prepare=lambda s: training_step_timer(s, bands=bands, window=window, params=params, device=device))
         if setting.precision == "bfloat16" and not bfloat16_is_native(device):
             probe = (min(window[0], EMULATION_PROBE_WINDOW), min(window[1], EMULATION_PROBE_WINDOW))
             seconds = time_in_turns(
