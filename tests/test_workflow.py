@@ -80,7 +80,7 @@ def test_the_consensus_of_short_runs_is_a_row_of_the_tables(tiny_workflow):
     assert table["method"].tolist() == ["superpixel_fcn_consensus"] * 2 and (table["seed"] == 0).all()
     assert table["ami"].between(-0.1, 1).all() and (table["threads"] == 1).all()
     info = json.loads((work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.json").read_text())
-    # .test/config: 2 runs of 1 epoch, seeds 0 and 1 for the study's seed 0
+    # .test/config: 2 runs of 1 epoch, run seeds 0 and 2 (run_seed) for the study's seed 0
     assert info["run_seeds"] == [0, 2] and [len(losses) for losses in info["run_losses"]] == [1, 1]
     assert info["params"]["runs"] == 2 and info["params"]["seed"] == 0 and info["threads"] == 1
     with rasterio.open(work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.tif") as seg:
