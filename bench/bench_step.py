@@ -11,6 +11,7 @@ first job would (:mod:`rsseg.methods.compute`), and how far its step is from the
 
     .venv/bin/python bench/bench_step.py
     .venv/bin/python bench/bench_step.py --compile   # adds torch.compile (a minute of compiling per setting)
+    .venv/bin/python bench/bench_step.py --profile   # where the default's step goes, op by op (torch.profiler)
     # an AVX2 CPU's kernels on an AVX-512 one: torch's and oneDNN's instruction sets held at AVX2
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/bench_step.py --dtype float32
 """
@@ -67,7 +68,12 @@ def main(argv=None):
     parser.add_argument("--dtype", nargs="+", choices=list(DTYPES), default=list(DTYPES),
                         help="dtypes to time (default: both; bfloat16 takes ~50x as long where it is emulated)")
     parser.add_argument("--window", type=int, default=512, help="side of the window in px (default: %(default)s)")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of the table: profile --steps steps of the rule's default setting op by op")
     args = parser.parse_args(argv)
+    if args.profile:
+        profile_default(args.steps, args.warmup, args.window)
+        return 0
     dtypes = [DTYPES[name] for name in args.dtype]
     settings = [(dtype, fmt, heap, False) for dtype in dtypes
                 for fmt in (torch.contiguous_format, torch.channels_last) for heap in (False, True)]
@@ -105,6 +111,45 @@ def report_default_choice(timed, window):
         best = min(timed, key=timed.get)
         print(f"its step here: {timed[setting.name]:.3f} s; the fastest, {best}: {timed[best]:.3f} s "
               f"({timed[setting.name] / timed[best] - 1:+.1%})")
+
+
+CONVOLUTIONS = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten::_slow_conv2d_forward",
+                "aten::_slow_conv2d_backward", "aten::thnn_conv2d", "aten::cudnn_convolution")
+
+
+def profile_default(steps, warmup, window):
+    """The share of each op in the self time of ``steps`` steps in the rule's default setting, and the
+    convolutions' float32 or bfloat16 throughput: the profiler counts forward FLOPs; a backward pass computes
+    weight and input gradients, twice the forward's."""
+    setting, _ = compute_setting(FCNParams(window=window), bands=4, window=(window, window), device=torch.device("cpu"))
+    seed_everything(0)
+    model = SuperpixelFCN(4, 32, 64).to(memory_format=setting.memory_format)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    x = torch.randn(1, 4, window, window).contiguous(memory_format=setting.memory_format)
+    valid = torch.ones(1, window, window, dtype=torch.bool)
+    superpixels = torch.randint(0, 700, (1, window, window))
+    with retained_heap():
+        for _ in range(warmup):
+            training_step(model, optimiser, x, valid, superpixels, n_classes=32, dtype=setting.dtype)
+        start = time.perf_counter()
+        with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], with_flops=True) as prof:
+            for _ in range(steps):
+                training_step(model, optimiser, x, valid, superpixels, n_classes=32, dtype=setting.dtype)
+        seconds = (time.perf_counter() - start) / steps
+    ops = [op for op in prof.key_averages() if op.self_cpu_time_total > 0]
+    total = sum(op.self_cpu_time_total for op in ops)
+    print(f"{describe_hardware(hardware(torch.device('cpu')))}; {setting.name}, {window} px, {steps} steps after "
+          f"{warmup}: {seconds:.3f} s a step under the profiler")
+    print(f"{'op':<40} {'share':>6} {'calls/step':>10}")
+    for op in sorted(ops, key=lambda op: -op.self_cpu_time_total)[:15]:
+        print(f"{op.key:<40} {op.self_cpu_time_total / total:6.1%} {op.count / steps:10.1f}")
+    forward_flops = sum(op.flops for op in prof.key_averages() if op.key == "aten::conv2d")  # counted only there
+    conv_seconds = sum(op.self_cpu_time_total for op in ops if op.key in CONVOLUTIONS) / 1e6
+    if conv_seconds:
+        print(f"convolutions: {conv_seconds / steps:.2f} s a step ({conv_seconds * 1e6 / total:.0%} of it), "
+              f"{3 * forward_flops / steps / 1e9:.1f} GFLOP a step (forward x 3), "
+              f"{3 * forward_flops / conv_seconds / 1e9:.1f} GFLOP/s in them, "
+              f"{3 * forward_flops / steps / seconds / 1e9:.1f} GFLOP/s over the whole step")
 
 
 if __name__ == "__main__":
