@@ -10,7 +10,7 @@ Last, what the rule's default (``precision`` and ``layout`` ``auto``) picks on t
 first job would (:mod:`rsseg.methods.compute`), and how far its step is from the fastest of the table.
 
     .venv/bin/python bench/bench_step.py
-    .venv/bin/python bench/bench_step.py --compile   # adds torch.compile (a minute of compiling per setting)
+    .venv/bin/python bench/bench_step.py --compile   # adds torch.compile in both layouts (a minute of compiling each)
     .venv/bin/python bench/bench_step.py --profile   # where the default's step goes, op by op (torch.profiler)
     # an AVX2 CPU's kernels on an AVX-512 one: torch's and oneDNN's instruction sets held at AVX2
     ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 .venv/bin/python bench/bench_step.py --dtype float32
@@ -78,7 +78,8 @@ def main(argv=None):
     settings = [(dtype, fmt, heap, False) for dtype in dtypes
                 for fmt in (torch.contiguous_format, torch.channels_last) for heap in (False, True)]
     if args.compile:
-        settings += [(dtype, torch.channels_last, True, True) for dtype in dtypes]
+        settings += [(dtype, fmt, True, True) for dtype in dtypes
+                     for fmt in (torch.contiguous_format, torch.channels_last)]
     print(f"{describe_hardware(hardware(torch.device('cpu')))}; {args.window} px windows, {args.steps} steps after "
           f"{args.warmup}")
     print(f"{'dtype':<9} {'layout':<15} {'heap':<9} {'compile':<7} {'s/step':>7} {'faults/step':>11} {'speed-up':>8}")
