@@ -36,8 +36,8 @@ from rsseg.methods.heap import retained_heap
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 
 
-def time_steps(dtype, memory_format, heap, compiled, steps, warmup, window=512):
-    """Mean seconds and minor page faults of a training step with these settings."""
+def prepared_step(dtype, memory_format, compiled=False, window=512):
+    """One training step of a fresh network (published sizes) on a random window, as a function."""
     seed_everything(0)  # as the rule: deterministic algorithms
     model = SuperpixelFCN(4, 32, 64).to(memory_format=memory_format)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -49,6 +49,12 @@ def time_steps(dtype, memory_format, heap, compiled, steps, warmup, window=512):
     def step():
         training_step(forward, optimiser, x, valid, superpixels, n_classes=32, dtype=dtype)
 
+    return step
+
+
+def time_steps(dtype, memory_format, heap, compiled, steps, warmup, window=512):
+    """Mean seconds and minor page faults of a training step with these settings."""
+    step = prepared_step(dtype, memory_format, compiled, window)
     with retained_heap() if heap else contextlib.nullcontext():
         for _ in range(warmup):
             step()
@@ -123,19 +129,14 @@ def profile_default(steps, warmup, window):
     convolutions' float32 or bfloat16 throughput: the profiler counts forward FLOPs; a backward pass computes
     weight and input gradients, twice the forward's."""
     setting, _ = compute_setting(FCNParams(window=window), bands=4, window=(window, window), device=torch.device("cpu"))
-    seed_everything(0)
-    model = SuperpixelFCN(4, 32, 64).to(memory_format=setting.memory_format)
-    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    x = torch.randn(1, 4, window, window).contiguous(memory_format=setting.memory_format)
-    valid = torch.ones(1, window, window, dtype=torch.bool)
-    superpixels = torch.randint(0, 700, (1, window, window))
+    step = prepared_step(setting.dtype, setting.memory_format, window=window)
     with retained_heap():
         for _ in range(warmup):
-            training_step(model, optimiser, x, valid, superpixels, n_classes=32, dtype=setting.dtype)
+            step()
         start = time.perf_counter()
         with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], with_flops=True) as prof:
             for _ in range(steps):
-                training_step(model, optimiser, x, valid, superpixels, n_classes=32, dtype=setting.dtype)
+                step()
         seconds = (time.perf_counter() - start) / steps
     ops = [op for op in prof.key_averages() if op.self_cpu_time_total > 0]
     total = sum(op.self_cpu_time_total for op in ops)
