@@ -34,6 +34,7 @@ from rsseg.methods.heap import retained_heap
 
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
+MEMORY_FORMATS = (torch.contiguous_format, torch.channels_last)
 
 
 def prepared_step(dtype, memory_format, compiled=False, window=512):
@@ -82,10 +83,9 @@ def main(argv=None):
         return 0
     dtypes = [DTYPES[name] for name in args.dtype]
     settings = [(dtype, fmt, heap, False) for dtype in dtypes
-                for fmt in (torch.contiguous_format, torch.channels_last) for heap in (False, True)]
+                for fmt in MEMORY_FORMATS for heap in (False, True)]
     if args.compile:
-        settings += [(dtype, fmt, True, True) for dtype in dtypes
-                     for fmt in (torch.contiguous_format, torch.channels_last)]
+        settings += [(dtype, fmt, True, True) for dtype in dtypes for fmt in MEMORY_FORMATS]
     print(f"{describe_hardware(hardware(torch.device('cpu')))}; {args.window} px windows, {args.steps} steps after "
           f"{args.warmup}")
     print(f"{'dtype':<9} {'layout':<15} {'heap':<9} {'compile':<7} {'s/step':>7} {'faults/step':>11} {'speed-up':>8}")
@@ -139,14 +139,15 @@ def profile_default(steps, warmup, window):
             for _ in range(steps):
                 step()
         seconds = (time.perf_counter() - start) / steps
-    ops = [op for op in prof.key_averages() if op.self_cpu_time_total > 0]
+    averages = prof.key_averages()
+    ops = [op for op in averages if op.self_cpu_time_total > 0]
     total = sum(op.self_cpu_time_total for op in ops)
     print(f"{describe_hardware(hardware(torch.device('cpu')))}; {setting.name}, {window} px, {steps} steps after "
           f"{warmup}: {seconds:.3f} s a step under the profiler")
     print(f"{'op':<40} {'share':>6} {'calls/step':>10}")
     for op in sorted(ops, key=lambda op: -op.self_cpu_time_total)[:15]:
         print(f"{op.key:<40} {op.self_cpu_time_total / total:6.1%} {op.count / steps:10.1f}")
-    forward_flops = sum(op.flops for op in prof.key_averages() if op.key == "aten::conv2d")  # counted only there
+    forward_flops = sum(op.flops for op in averages if op.key == "aten::conv2d")  # counted only there
     conv_seconds = sum(op.self_cpu_time_total for op in ops if op.key in CONVOLUTIONS) / 1e6
     if conv_seconds:
         print(f"convolutions: {conv_seconds / steps:.2f} s a step ({conv_seconds * 1e6 / total:.0%} of it), "
