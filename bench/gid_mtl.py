@@ -37,7 +37,8 @@ from rsseg import IGNORE_LABEL
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.methods.device import resolve_device
 from rsseg.methods.consensus import (ConsensusParams, cluster_runs, consensus_segment_scene, run_probabilities,
-                                     run_seed, run_settings, superpixel_scene)
+                                     run_seed, run_settings)
+from rsseg.methods.superpixel_features import superpixel_scene
 from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import write_labels, write_raster

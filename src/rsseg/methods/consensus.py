@@ -31,10 +31,11 @@ from scipy import sparse
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..data.spectra import standardise
 from ..params import FromConfig
 from .compute import ComputeSetting
 from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
+from .superpixel_features import (SuperpixelScene, neighbour_means, superpixel_adjacency, superpixel_means,
+                                  superpixel_scene)
 
 log = logging.getLogger(__name__)
 
@@ -76,61 +77,6 @@ def run_seed(seed: int, run: int) -> int:
     return (seed + run) * (seed + run + 1) // 2 + run
 
 
-def compact_superpixels(superpixels: np.ndarray, valid: np.ndarray) -> tuple[np.ndarray, int]:
-    """Superpixel ids renumbered ``0..n-1`` over the valid pixels (``-1`` elsewhere) and ``n``.
-
-    Ids must be non-negative integers; a superpixel with no valid pixel gets no number.
-    """
-    if superpixels.shape != valid.shape:
-        raise ValueError(f"superpixels {superpixels.shape} and valid {valid.shape} must have the same shape")
-    ids = superpixels[valid].astype(np.int64, copy=False)
-    if ids.size and ids.min() < 0:
-        raise ValueError("superpixel ids must be non-negative")
-    present = np.bincount(ids) > 0 if ids.size else np.zeros(0, dtype=bool)
-    number = np.cumsum(present, dtype=np.int64) - 1
-    compact = np.full(valid.shape, -1, dtype=np.int32)
-    compact[valid] = number[ids]
-    return compact, int(present.sum())
-
-
-def superpixel_sizes(compact: np.ndarray, n: int) -> np.ndarray:
-    """The number of pixels of each superpixel of ``compact``: ``(n,)``, every one at least 1."""
-    return np.bincount(compact[compact >= 0], minlength=n)
-
-
-def superpixel_means(values: np.ndarray, compact: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Mean of each band of ``values`` ``(bands, h, w)`` over every superpixel of ``compact`` (``sizes`` pixels
-    each, :func:`superpixel_sizes`): ``(n, bands)``."""
-    inside = compact >= 0
-    ids = compact[inside]
-    sums = np.stack([np.bincount(ids, weights=band[inside], minlength=len(sizes)) for band in values], axis=1)
-    means: np.ndarray = sums / sizes[:, None]
-    return means
-
-
-def superpixel_adjacency(compact: np.ndarray, n: int) -> sparse.csr_array:
-    """Symmetric ``(n, n)`` matrix of the number of 4-connected pixel pairs two superpixels share."""
-    firsts, seconds = [], []
-    for a, b in ((compact[:, :-1], compact[:, 1:]), (compact[:-1], compact[1:])):
-        boundary = (a != b) & (a >= 0) & (b >= 0)
-        firsts.append(a[boundary])
-        seconds.append(b[boundary])
-    rows = np.concatenate(firsts + seconds)
-    cols = np.concatenate(seconds + firsts)
-    # duplicate (row, col) entries are summed: the length of the shared boundary
-    return sparse.coo_array((np.ones(rows.size, dtype=np.float64), (rows, cols)), shape=(n, n)).tocsr()
-
-
-def neighbour_means(features: np.ndarray, adjacency: sparse.csr_array) -> np.ndarray:
-    """Each row's neighbours' mean row, weighted by the ``adjacency``; a row without neighbours keeps its own."""
-    weights = np.asarray(adjacency.sum(axis=1)).ravel()
-    means: np.ndarray = adjacency @ features
-    alone = weights == 0
-    means[~alone] /= weights[~alone, None]
-    means[alone] = features[alone]
-    return means
-
-
 class ProbabilitySums:
     """Class probabilities of the pixels a run labels, summed per superpixel."""
 
@@ -167,28 +113,6 @@ def consensus_features(run_probabilities: Sequence[np.ndarray], spectra: np.ndar
     own.append(params.spectral_weight * scaled_spectra / np.sqrt(spectra.shape[1]))
     features = np.concatenate(own, axis=1)
     return np.concatenate([features, params.context_weight * neighbour_means(features, adjacency)], axis=1)
-
-
-@dataclass
-class SuperpixelScene:
-    """A standardised scene and the superpixels the runs' outputs are gathered on (:func:`superpixel_scene`)."""
-
-    standardised: np.ndarray
-    superpixels: np.ndarray
-    valid: np.ndarray
-    compact: np.ndarray
-    sizes: np.ndarray
-
-
-def superpixel_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, *,
-                     in_place: bool = False) -> SuperpixelScene:
-    """Standardise ``image`` and number its superpixels; ``in_place`` as in
-    :func:`rsseg.methods.fcn.segment_scene`."""
-    compact, n = compact_superpixels(superpixels, valid)
-    if n == 0:
-        raise ValueError("the image has no valid pixel to segment")
-    return SuperpixelScene(standardise(image, valid, in_place=in_place), superpixels, valid, compact,
-                           superpixel_sizes(compact, n))
 
 
 def run_settings(fcn: FCNParams, params: ConsensusParams, scene: SuperpixelScene, device: torch.device
