@@ -1,3 +1,4 @@
+import itertools
 import math
 
 import numpy as np
@@ -6,7 +7,8 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, fow
 from sklearn.metrics.cluster._expected_mutual_info_fast import expected_mutual_information as sklearn_emi
 
 from rsseg import IGNORE_LABEL
-from rsseg.evaluation.metrics import expected_mutual_information, farmland_scores, segmentation_scores
+from rsseg.evaluation.metrics import (contingency_table, expected_mutual_information, farmland_scores,
+                                      segmentation_scores)
 
 
 def test_perfect_and_permuted_labels_score_one():
@@ -50,7 +52,8 @@ def test_ignored_pixels_are_not_scored():
 
 def test_nothing_to_score_gives_nan():
     scores = segmentation_scores(np.zeros(3, np.uint8), np.full(3, IGNORE_LABEL, np.uint8))
-    assert math.isnan(scores["ami"]) and scores["n_pixels"] == 0 and scores["n_segments"] == 0
+    assert all(math.isnan(scores[name]) for name in ("ami", "matched_miou", "many_to_one_accuracy"))
+    assert scores["n_pixels"] == 0 and scores["n_segments"] == 0
 
 
 def test_shape_mismatch_names_both_shapes():
@@ -70,3 +73,60 @@ def test_farmland_scores_on_a_hand_example():
         "tp": 2, "fp": 1, "fn": 1}
     empty = farmland_scores(np.zeros(3, bool), np.zeros(3, bool), np.ones(3, bool))
     assert math.isnan(empty["iou"]) and empty["tp"] == 0
+
+
+def brute_force_matched(table):
+    """Accuracy and mIoU of the best one-to-one matching, trying every injective map of segments to classes."""
+    n_classes, n_segments = table.shape
+    best = (-1, None)
+    for classes in itertools.permutations(range(n_classes), n_segments):
+        agreed = sum(table[c, s] for s, c in enumerate(classes))
+        if agreed > best[0]:
+            best = (agreed, classes)
+    agreed, classes = best
+    ious = np.zeros(n_classes)
+    for s, c in enumerate(classes):
+        ious[c] = table[c, s] / (table[c].sum() + table[:, s].sum() - table[c, s])
+    return agreed / table.sum(), ious.mean()
+
+
+def brute_force_many_to_one(table):
+    """Accuracy of the best map of segments to classes, several segments allowed per class."""
+    n_classes, n_segments = table.shape
+    return max(sum(table[c, s] for s, c in enumerate(classes))
+               for classes in itertools.product(range(n_classes), repeat=n_segments)) / table.sum()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_matched_and_many_to_one_scores_equal_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    n_classes = int(rng.integers(2, 6))
+    n_segments = int(rng.integers(1, n_classes + 1))
+    truth = rng.integers(0, n_classes, 300)
+    # segments that follow the classes loosely, so the best matching is not the identity
+    predicted = np.where(rng.random(300) < 0.6, rng.permutation(n_classes)[truth] % n_segments,
+                         rng.integers(0, n_segments, 300))
+    table = contingency_table(truth, predicted)
+    accuracy, miou = brute_force_matched(table)
+    scores = segmentation_scores(predicted.astype(np.uint8), truth.astype(np.uint8))
+    assert scores["matched_accuracy"] == pytest.approx(accuracy)
+    assert scores["matched_miou"] == pytest.approx(miou)
+    assert scores["many_to_one_accuracy"] == pytest.approx(brute_force_many_to_one(table))
+
+
+def test_more_segments_than_classes_have_no_matched_scores():
+    truth = np.array([0, 0, 0, 1, 1, 1], dtype=np.uint8)
+    predicted = np.array([0, 0, 1, 2, 2, 2], dtype=np.uint8)
+    scores = segmentation_scores(predicted, truth)
+    assert math.isnan(scores["matched_accuracy"]) and math.isnan(scores["matched_miou"])
+    # segments 0 and 1 both take class 0: every pixel right
+    assert scores["many_to_one_accuracy"] == 1.0
+
+
+def test_a_class_without_a_segment_has_iou_zero():
+    truth = np.array([0, 0, 1, 1, 2, 2], dtype=np.uint8)
+    predicted = np.array([5, 5, 5, 5, 7, 7], dtype=np.uint8)
+    scores = segmentation_scores(predicted, truth)
+    # segment 5 matches class 0 (or 1: a tie, 2 pixels each), segment 7 class 2
+    assert scores["matched_accuracy"] == pytest.approx(4 / 6)
+    assert scores["matched_miou"] == pytest.approx((2 / 4 + 0 + 1) / 3)

@@ -1,4 +1,5 @@
-"""Scores of a segmentation against reference labels: AMI, FMI and ARI, and farmland IoU.
+"""Scores of a segmentation against reference labels: AMI, FMI and ARI, the matched accuracies of
+unsupervised-segmentation papers, and farmland IoU.
 
 The clustering scores are scikit-learn's definitions, computed from one contingency table. Called on
 label arrays, scikit-learn builds the table three times with a sort and spends about 30 s in its
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.optimize import linear_sum_assignment
 from scipy.special import gammaln, xlogy
 from sklearn.metrics import mutual_info_score
 
@@ -142,20 +144,53 @@ def fowlkes_mallows(table: np.ndarray) -> float:
     return float(np.sqrt(tp / (tp + fp)) * np.sqrt(tp / (tp + fn)))
 
 
-def segmentation_scores(predicted: ArrayLike, truth: ArrayLike, ignore: int = IGNORE_LABEL) -> dict[str, Any]:
-    """AMI, FMI and ARI of ``predicted`` against ``truth`` over pixels that neither marks ``ignore``.
+def matched_scores(table: np.ndarray) -> tuple[float, float]:
+    """Pixel accuracy and mean IoU over the classes after matching segments to classes one to one so that the
+    most pixels agree (the Hungarian matching of IIC, PiCIE and STEGO); a class left without a segment has IoU 0.
 
-    Returns ``ami``, ``fmi``, ``ari`` (NaN when no pixel is scored), ``n_segments`` (distinct
-    predicted labels among scored pixels) and ``n_pixels`` (scored pixels).
+    Defined only for a map of at most as many segments as the truth has classes (``table`` is classes x
+    segments); with more, some segments would go unmatched and their pixels count as wrong, so both are NaN
+    and :func:`many_to_one_accuracy` is the score to read.
+    """
+    n_classes, n_segments = table.shape
+    if n_segments > n_classes:
+        return math.nan, math.nan
+    classes, segments = linear_sum_assignment(table, maximize=True)
+    matched = table[classes, segments]
+    union = table.sum(axis=1)[classes] + table.sum(axis=0)[segments] - matched
+    iou = np.zeros(n_classes)
+    iou[classes] = matched / union
+    return float(matched.sum() / table.sum()), float(iou.mean())
+
+
+def many_to_one_accuracy(table: np.ndarray) -> float:
+    """Pixel accuracy when every segment takes its majority class (several segments may take one class): the
+    score of an over-segmentation, which rises with the number of segments and reaches 1 with one per pixel."""
+    return float(table.max(axis=0).sum() / table.sum())
+
+
+NAN_SCORES = {"ami": math.nan, "fmi": math.nan, "ari": math.nan, "matched_accuracy": math.nan,
+              "matched_miou": math.nan, "many_to_one_accuracy": math.nan, "n_segments": 0, "n_pixels": 0}
+"""The scores of a map with no scored pixel."""
+
+
+def segmentation_scores(predicted: ArrayLike, truth: ArrayLike, ignore: int = IGNORE_LABEL) -> dict[str, Any]:
+    """The scores of ``predicted`` against ``truth`` over pixels that neither marks ``ignore``.
+
+    Returns ``ami``, ``fmi``, ``ari``, ``matched_accuracy`` and ``matched_miou`` (:func:`matched_scores`, NaN
+    with more segments than classes), ``many_to_one_accuracy`` (all NaN when no pixel is scored),
+    ``n_segments`` (distinct predicted labels among scored pixels) and ``n_pixels`` (scored pixels).
     """
     predicted, truth = np.asarray(predicted), np.asarray(truth)
     check_same_shape("predicted", predicted, "truth", truth)
     scored = (truth != ignore) & (predicted != ignore)
     n_pixels = int(np.count_nonzero(scored))
     if n_pixels == 0:
-        return {"ami": math.nan, "fmi": math.nan, "ari": math.nan, "n_segments": 0, "n_pixels": 0}
+        return dict(NAN_SCORES)
     table = contingency_table(truth[scored], predicted[scored])
+    accuracy, miou = matched_scores(table)
     return {"ami": adjusted_mutual_info(table), "fmi": fowlkes_mallows(table), "ari": adjusted_rand(table),
+            "matched_accuracy": accuracy, "matched_miou": miou, "many_to_one_accuracy": many_to_one_accuracy(table),
             "n_segments": int(table.shape[1]), "n_pixels": n_pixels}
 
 
