@@ -177,30 +177,31 @@ def test_every_setting_trains_and_predicts(setting, device):
     assert_trained_well(image, valid, superpixels, classes, params, device, setting)
 
 
-@pytest.mark.parametrize(("capability", "avx512_bf16", "amx", "native"), [
-    ("AVX512", True, False, True), ("AVX512", False, True, True), ("AVX512", False, False, False),
-    ("AVX2", True, False, False)])  # AVX2: torch's kernels held below AVX-512 (ATEN_CPU_CAPABILITY)
-def test_auto_precision_tries_bfloat16_only_where_the_cpu_computes_it(monkeypatch, capability, avx512_bf16, amx,
-                                                                      native):
+@pytest.mark.parametrize(("capability", "avx512_bf16", "amx", "auto"), [
+    ("AVX512", True, False, "bfloat16/channels_last"), ("AVX512", False, True, "bfloat16/channels_last"),
+    ("AVX512", False, False, "float32/channels_last"),
+    ("AVX2", True, False, "float32/contiguous")])  # AVX2: torch's kernels held below AVX-512 (ATEN_CPU_CAPABILITY)
+def test_auto_is_the_rule_and_measure_times_it_first_against_the_others(monkeypatch, capability, avx512_bf16, amx,
+                                                                       auto):
     monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: capability)
     monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: avx512_bf16)
     monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: amx)
     cpu = torch.device("cpu")
-    # the layout measured faster on this kind of CPU first: contiguous without AVX-512, channels_last with it
-    layouts = compute.preferred_layouts(cpu)
-    assert sorted(layouts) == sorted(compute.LAYOUTS)
-    assert layouts[0] == ("channels_last" if capability == "AVX512" else "contiguous")
-    tried = [s.name for s in compute.candidate_settings("auto", "auto", cpu)]
+    assert [s.name for s in compute.candidate_settings("auto", "auto", cpu)] == [auto]
+    measured = [s.name for s in compute.candidate_settings("measure", "measure", cpu)]
+    # the rule's choice first, kept unless another is clearly faster; bfloat16 only where it is native
+    assert measured[0] == auto
+    native = capability == "AVX512" and (avx512_bf16 or amx)
     precisions = ["bfloat16", "float32"] if native else ["float32"]
-    assert tried == [f"{precision}/{layout}" for precision in precisions for layout in layouts]
+    assert sorted(measured) == sorted(f"{p}/{layout}" for p in precisions for layout in compute.LAYOUTS)
     assert [s.name for s in compute.candidate_settings("bfloat16", "contiguous", cpu)] == ["bfloat16/contiguous"]
-    float32 = [s.name for s in compute.candidate_settings("float32", "auto", cpu)]
-    assert float32 == [f"float32/{layout}" for layout in layouts]
+    layout = auto.partition("/")[2]
+    assert [s.name for s in compute.candidate_settings("float32", "auto", cpu)] == [f"float32/{layout}"]
 
 
 @pytest.mark.parametrize(("field", "value"), [("precision", "float16"), ("layout", "nhwc")])
 def test_an_unknown_precision_or_layout_is_rejected(field, value):
-    with pytest.raises(ValueError, match=f"{field} must be one of .*, auto, got '{value}'"):
+    with pytest.raises(ValueError, match=f"{field} must be one of .*, auto, measure, got '{value}'"):
         FCNParams(**{field: value})
 
 
@@ -221,7 +222,7 @@ def choose_in_a_process(log: Path) -> str:
             return {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
         return step
 
-    candidates = compute.candidate_settings("float32", "auto", torch.device("cpu"))
+    candidates = compute.candidate_settings("float32", "measure", torch.device("cpu"))
     return compute.choose_setting(candidates, job={"window": [256, 256]}, device=torch.device("cpu"),
                                   prepare=prepare)[1]["chosen_by"]
 
@@ -259,7 +260,7 @@ def test_the_setting_is_timed_once_per_machine_and_job_then_taken_from_the_cache
         timed.append(setting.name)
         return lambda: {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
 
-    candidates = compute.candidate_settings("float32", "auto", torch.device("cpu"))
+    candidates = compute.candidate_settings("float32", "measure", torch.device("cpu"))
     job = {"bands": 4, "window": [256, 256]}
     setting, record = compute.choose_setting(candidates, job=job, device=torch.device("cpu"),
                                              prepare=prepare)
@@ -286,7 +287,7 @@ def test_the_settings_are_timed_on_the_jobs_own_window(monkeypatch, tmp_path):
         return lambda: {"float32/channels_last": 2.7, "float32/contiguous": 1.5}[setting.name]
 
     monkeypatch.setattr("rsseg.methods.fcn.training_step_timer", timer)
-    setting, record = fcn.compute_setting(FCNParams(precision="float32"), bands=4, window=(512, 300),
+    setting, record = fcn.compute_setting(FCNParams(precision="float32", layout="measure"), bands=4, window=(512, 300),
                                           device=torch.device("cpu"))
     assert windows == [(4, (512, 300))] * 2 and setting.name == "float32/contiguous"
     assert record["chosen_by"] == "timed" and record["seconds_per_step"]["float32/channels_last"] == 2.7
@@ -297,6 +298,7 @@ def test_segment_scene_records_the_setting_it_ran_in_and_the_hardware():
     params = FCNParams(n_classes=4, width=4, window=48, stride=40, epochs=1, precision="bfloat16")
     _, info = segment_scene(image, valid, superpixels, params, device="cpu", seed=0)
     assert info["dtype"] == "bfloat16" and info["layout"] in compute.LAYOUTS
+    assert info["compute_setting"]["chosen_by"] == "auto: the rule of rsseg.compute_rule"  # the layout
     assert info["threads"] == torch.get_num_threads()
     hardware = info["compute_setting"]["hardware"]
     assert hardware["capability"] == torch.backends.cpu.get_cpu_capability() and hardware["torch"] == torch.__version__

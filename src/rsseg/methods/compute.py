@@ -1,14 +1,13 @@
-"""How a torch network computes on the machine at hand: its dtype and memory layout, chosen by timing them.
+"""How a torch network computes on the machine at hand: its dtype and memory layout.
 
-Which setting is fastest depends on the hardware, not on the data. On an AVX-512 CPU with AVX512-BF16 a
-training step of the superpixel FCN is fastest in bfloat16 and channels_last; on an AVX2 CPU it is fastest
-in float32 and the contiguous layout, where channels_last takes 1.2x (a Zen 1 EPYC) to 1.8x (a Zen 3 EPYC)
-as long and bfloat16, emulated, 2.5x to 50x (docs/benchmarks.md). So the settings a config allows are timed
-on a few steps of the job's own network on its own window, once per machine, torch version, thread count
-and job shape, and the fastest is cached in the user's cache folder: later jobs on that machine take it
-without timing, so reruns compute exactly as before. bfloat16 is a candidate only where the hardware
-computes it natively (:func:`bfloat16_is_native`); timing an emulated bfloat16 step would take longer than
-the choice can save.
+Which setting is fastest depends on the hardware, not on the data. ``auto`` applies the rule of
+:mod:`rsseg.compute_rule` to what torch sees of the device (the workflow resolves it the same way from
+``/proc/cpuinfo`` before any job starts and passes the result to its jobs), so two runs on one machine always
+compute alike: the labels depend on the setting (docs/benchmarks.md). ``measure`` instead times the settings a
+config allows on a few steps of the job's own network on its own window, once per machine, torch version,
+thread count and job shape, and caches the fastest in the user's cache folder, so later jobs on that machine
+take it without timing. bfloat16 is a candidate only where the hardware computes it natively
+(:func:`bfloat16_is_native`); timing an emulated bfloat16 step would take longer than the choice can save.
 """
 
 import contextlib
@@ -24,13 +23,15 @@ from typing import Any
 
 import torch
 
+from ..compute_rule import AUTO, MEASURE, Capabilities, auto_setting, resolve_setting
 from ..files import atomic_path
 
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("float32", "bfloat16")
 LAYOUTS = ("channels_last", "contiguous")
-AUTO = "auto"
+CHOICES = (AUTO, MEASURE)
+"""Config values that leave the setting to the machine: the rule (``auto``) or a timing (``measure``)."""
 PREFERENCE_MARGIN = 0.1
 """A candidate replaces an earlier one only when at least this much faster, so that timing noise between
 settings of about equal speed does not make the choice, and with it the results, change between machines of
@@ -113,28 +114,31 @@ def bfloat16_is_native(device: torch.device) -> bool:
             and (torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()))
 
 
+def torch_capabilities(device: torch.device) -> Capabilities:
+    """What :mod:`rsseg.compute_rule` decides on, as torch sees ``device``."""
+    if device.type == "cuda":
+        return Capabilities("cuda", False, bfloat16_is_native(device), torch.cuda.get_device_name(device))
+    return Capabilities(device.type, torch.backends.cpu.get_cpu_capability().startswith("AVX512"),
+                        bfloat16_is_native(device), cpu_model())
+
+
 def candidate_settings(precision: str, layout: str, device: torch.device) -> list[ComputeSetting]:
-    """The settings a ``precision`` and ``layout`` config allows on ``device``, in order of preference when
-    equally fast: ``auto`` precision tries bfloat16 only where it is native, ``auto`` layout both layouts."""
-    if precision not in (*PRECISIONS, AUTO) or layout not in (*LAYOUTS, AUTO):
-        raise ValueError(f"precision is one of {(*PRECISIONS, AUTO)} and layout one of {(*LAYOUTS, AUTO)}, got "
-                         f"{precision!r} and {layout!r}")
-    if precision == AUTO:
-        precisions = ["bfloat16", "float32"] if bfloat16_is_native(device) else ["float32"]
+    """The settings a ``precision`` and ``layout`` config allows on ``device``: ``auto`` the rule's choice
+    (:mod:`rsseg.compute_rule`), ``measure`` every candidate to time, the rule's choice first (it is kept
+    unless another is :data:`PREFERENCE_MARGIN` faster): bfloat16 only where it is native, both layouts."""
+    if precision not in (*PRECISIONS, *CHOICES) or layout not in (*LAYOUTS, *CHOICES):
+        raise ValueError(f"precision is one of {(*PRECISIONS, *CHOICES)} and layout one of {(*LAYOUTS, *CHOICES)}, "
+                         f"got {precision!r} and {layout!r}")
+    capabilities = torch_capabilities(device)
+    precision, layout = resolve_setting(precision, layout, capabilities)
+    rule_precision, rule_layout = auto_setting(capabilities)
+    if precision == MEASURE:
+        native = ["bfloat16", "float32"] if capabilities.native_bfloat16 else ["float32"]
+        precisions = sorted(native, key=lambda p: p != rule_precision)
     else:
         precisions = [precision]
-    layouts = preferred_layouts(device) if layout == AUTO else [layout]
-    return [ComputeSetting(p, layout) for p in precisions for layout in layouts]
-
-
-def preferred_layouts(device: torch.device) -> list[str]:
-    """Both layouts, the one measured faster on this kind of device first: contiguous on a CPU without AVX-512
-    (a 512 px step 1.2x faster on an AVX2 Zen 1 EPYC, 1.5x-1.8x on a Zen 3), channels_last elsewhere (1.5x faster
-    with AVX-512 and bf16, and the layout of cuDNN's fast kernels). The timing overturns this order only by
-    :data:`PREFERENCE_MARGIN`, so that two layouts of about equal speed do not swap with the timing's noise."""
-    if device.type == "cpu" and not torch.backends.cpu.get_cpu_capability().startswith("AVX512"):
-        return ["contiguous", "channels_last"]
-    return ["channels_last", "contiguous"]
+    layouts = sorted(LAYOUTS, key=lambda candidate: candidate != rule_layout) if layout == MEASURE else [layout]
+    return [ComputeSetting(p, candidate) for p in precisions for candidate in layouts]
 
 
 def cache_path() -> Path:
@@ -197,9 +201,10 @@ def choose_setting(candidates: Sequence[ComputeSetting], *, job: dict[str, Any],
                    prepare: Callable[[ComputeSetting], StepTimer]) -> tuple[ComputeSetting, dict[str, Any]]:
     """The setting to run in, and the record of how it was chosen.
 
-    One candidate is taken as it is. Among several, the choice cached for this hardware and ``job`` (what
-    else decides the speed: network and window sizes) is taken; else they are timed in turns
-    (:func:`time_in_turns`, ``prepare`` building each one's network) and the fastest is cached. Jobs running
+    One candidate (an explicit setting, or the rule's for ``auto``) is taken as it is. Among several
+    (``measure``), the choice cached for this hardware and ``job`` (what else decides the speed: network and
+    window sizes) is taken; else they are timed in turns (:func:`time_in_turns`, ``prepare`` building each
+    one's network) and the fastest is cached. Jobs running
     side by side take the cache in turn, so only the first times the settings and every job on the machine
     computes alike: results depend on the setting, and timings taken under each other's load could choose
     differently.

@@ -25,7 +25,8 @@ from .heap import retained_heap
 from ..params import FromConfig
 from ..data.spectra import standardise
 from ..data.tiling import tile_windows, window_starts
-from .compute import (AUTO, LAYOUTS, PRECISIONS, ComputeSetting, StepTimer, bfloat16_is_native, candidate_settings,
+from ..compute_rule import AUTO
+from .compute import (CHOICES, LAYOUTS, PRECISIONS, ComputeSetting, StepTimer, bfloat16_is_native, candidate_settings,
                       choose_setting, time_in_turns)
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,9 @@ class FCNParams(FromConfig):
     """Hyper-parameters; defaults are the published ones but for how the network computes.
 
     ``precision``: ``float32`` (the paper's), ``bfloat16`` (autocast: the loss and the softmax sums stay
-    float32) or ``auto``; ``layout``: ``channels_last``, ``contiguous`` or ``auto``. ``auto`` takes the
-    fastest the device allows, timed once per machine (:mod:`rsseg.methods.compute`): bfloat16 only
-    where the hardware computes it natively.
+    float32), ``auto`` or ``measure``; ``layout``: ``channels_last``, ``contiguous``, ``auto`` or ``measure``.
+    ``auto`` applies the rule of :mod:`rsseg.compute_rule` (bfloat16 only where the hardware computes it
+    natively), ``measure`` times the candidates once per machine (:mod:`rsseg.methods.compute`).
     """
 
     n_classes: int = 32
@@ -62,10 +63,10 @@ class FCNParams(FromConfig):
         for name in ("width", "window", "stride", "epochs", "batch_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.precision not in (*PRECISIONS, AUTO):
-            raise ValueError(f"precision must be one of {', '.join((*PRECISIONS, AUTO))}, got {self.precision!r}")
-        if self.layout not in (*LAYOUTS, AUTO):
-            raise ValueError(f"layout must be one of {', '.join((*LAYOUTS, AUTO))}, got {self.layout!r}")
+        if self.precision not in (*PRECISIONS, *CHOICES):
+            raise ValueError(f"precision must be one of {', '.join((*PRECISIONS, *CHOICES))}, got {self.precision!r}")
+        if self.layout not in (*LAYOUTS, *CHOICES):
+            raise ValueError(f"layout must be one of {', '.join((*LAYOUTS, *CHOICES))}, got {self.layout!r}")
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -218,6 +219,8 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
             candidates, device=device, job={"bands": bands, "window": window, "n_classes": params.n_classes,
                                             "width": params.width, "batch_size": params.batch_size},
             prepare=lambda s: training_step_timer(s, bands=bands, window=window, params=params, device=device))
+        if AUTO in (params.precision, params.layout) and record["chosen_by"] == "config":
+            record["chosen_by"] = "auto: the rule of rsseg.compute_rule"
         if setting.precision == "bfloat16" and not bfloat16_is_native(device):
             probe = (min(window[0], EMULATION_PROBE_WINDOW), min(window[1], EMULATION_PROBE_WINDOW))
             seconds = time_in_turns(
@@ -233,14 +236,30 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     return setting, record
 
 
+def window_order(n_windows: int, *, epochs: int, steps: int | None, generator: torch.Generator) -> list[list[int]]:
+    """The windows each pass of training visits, in order: ``epochs`` random permutations of all of them, or,
+    with ``steps``, that many windows from successive permutations (a pass each)."""
+    if steps is None:
+        return [torch.randperm(n_windows, generator=generator).tolist() for _ in range(epochs)]
+    passes = []
+    while steps > 0:
+        passes.append(torch.randperm(n_windows, generator=generator).tolist()[:steps])
+        steps -= len(passes[-1])
+    return passes
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
-              device: torch.device | str, seed: int, setting: ComputeSetting) -> tuple[SuperpixelFCN, list[float]]:
-    """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, epoch_mean_losses)``.
+              device: torch.device | str, seed: int, setting: ComputeSetting,
+              steps: int | None = None) -> tuple[SuperpixelFCN, list[float]]:
+    """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, mean loss of each
+    pass)``.
 
     ``image`` is a standardised float32 ``(bands, h, w)`` array, ``valid`` its valid-pixel mask and
-    ``superpixels`` integer ``(h, w)`` ids. Windows without valid pixels are skipped; invalid pixels
-    are voted apart from the superpixel they sit in and ignored by the loss. Bit-identical on CPU
-    for a fixed ``seed``, setting and thread count.
+    ``superpixels`` integer ``(h, w)`` ids. Training runs ``params.epochs`` epochs over the windows, or
+    ``steps`` steps (batches of ``params.batch_size`` windows) from successive random orders of them
+    (:func:`window_order`), so that a small scene gets as many steps as a large one. Windows without valid
+    pixels are skipped; invalid pixels are voted apart from the superpixel they sit in and ignored by the
+    loss. Bit-identical on CPU for a fixed ``seed``, setting and thread count.
     """
     device = torch.device(device)
     bands, height, width = image.shape
@@ -269,15 +288,16 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
     model.train()
     losses, start = [], time.perf_counter()
     log.info("training in %s on %s, %d windows per epoch", setting.name, device, len(windows))
+    passes = window_order(len(windows), epochs=params.epochs, generator=generator,
+                          steps=None if steps is None else steps * params.batch_size)
     with retained_heap():
-        for epoch in range(params.epochs):
-            order = torch.randperm(len(windows), generator=generator).tolist()
+        for number, order in enumerate(passes, 1):
             total = torch.zeros((), device=device)
             for first in range(0, len(order), params.batch_size):
                 total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
                                        n_classes=params.n_classes, dtype=setting.dtype)
             losses.append(total.item() / -(-len(order) // params.batch_size))
-            log.info("epoch %d/%d: mean loss %.4f, %.1f s elapsed", epoch + 1, params.epochs, losses[-1],
+            log.info("pass %d/%d: mean loss %.4f, %.1f s elapsed", number, len(passes), losses[-1],
                      time.perf_counter() - start)
     return model, losses
 
