@@ -1,10 +1,12 @@
 """Glue shared by the thin rule scripts: logging into the rule's log file and one-line errors."""
 
+import contextlib
 import logging
 import os
 import sys
+import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -81,3 +83,14 @@ def named_inputs(files: NamedFiles, group: str) -> dict[str, Any]:
     scene's or parameter point's files by name, never by their position in a list."""
     prefix = f"{group}/"
     return {name.removeprefix(prefix): value for name, value in files.items() if name.startswith(prefix)}
+
+
+@contextlib.contextmanager
+def stopwatch() -> Iterator[dict[str, float]]:
+    """The wall seconds and the CPU seconds (of this process, all its threads) the block took, as the run records
+    give them: ``{"seconds", "cpu_seconds"}``, filled in when the block ends. CPU seconds compare methods that ran
+    on different numbers of threads or beside other load."""
+    times: dict[str, float] = {}
+    wall, cpu = time.perf_counter(), time.process_time()
+    yield times
+    times.update(seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu)

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
+from sklearn.cluster import KMeans
 
+from .. import IGNORE_LABEL
 from ..data.spectra import standardise
 
 
@@ -64,6 +66,15 @@ def neighbour_means(features: np.ndarray, adjacency: sparse.csr_array) -> np.nda
     return means
 
 
+def unit_columns(features: np.ndarray) -> np.ndarray:
+    """``features`` ``(n, d)`` with each column at zero mean and unit standard deviation (a constant column at 0),
+    divided by ``sqrt(d)``: the rows then have unit mean square norm, whatever the number of bands."""
+    spread = features.std(axis=0)
+    scaled: np.ndarray = (features - features.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+    scaled /= np.sqrt(features.shape[1])
+    return scaled
+
+
 @dataclass
 class SuperpixelScene:
     """A standardised scene and the superpixels the runs' outputs are gathered on (:func:`superpixel_scene`)."""
@@ -84,3 +95,17 @@ def superpixel_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarr
         raise ValueError("the image has no valid pixel to segment")
     return SuperpixelScene(standardise(image, valid, in_place=in_place), superpixels, valid, compact,
                            superpixel_sizes(compact, n))
+
+
+def cluster_superpixels(scene: SuperpixelScene, features: np.ndarray, n_clusters: int, *, seed: int,
+                        n_init: int) -> tuple[np.ndarray, int]:
+    """K-means of the superpixels' feature rows ``(n, d)``, each weighted by its size so that it serves pixels as
+    AMI counts them, from ``seed`` with ``n_init`` restarts; returns the uint8 label map (``IGNORE_LABEL``
+    outside the valid pixels, constant within each superpixel) and the number of clusters, at most the number of
+    superpixels."""
+    n_clusters = min(n_clusters, len(scene.sizes))
+    kmeans = KMeans(n_clusters=n_clusters, n_init=n_init, random_state=seed)
+    clusters = kmeans.fit_predict(features, sample_weight=scene.sizes).astype(np.uint8)
+    labels = np.full(scene.valid.shape, IGNORE_LABEL, dtype=np.uint8)
+    labels[scene.valid] = clusters[scene.compact[scene.valid]]
+    return labels, n_clusters
