@@ -7,7 +7,7 @@ from sklearn.metrics import adjusted_mutual_info_score
 
 from rsseg import IGNORE_LABEL
 from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, cluster_runs, consensus_features,
-                                     consensus_segment_scene, run_probabilities, run_seed, run_settings)
+                                     consensus_segment_scene, run_grid, run_probabilities, run_seed, run_settings)
 from rsseg.methods.fcn import FCNParams
 from rsseg.methods.superpixel_features import (compact_superpixels, superpixel_adjacency, superpixel_scene,
                                                superpixel_sizes)
@@ -25,6 +25,33 @@ def test_probability_sums_average_each_pixels_probabilities_over_its_superpixel(
     sums.add_rows(0, torch.tensor([[[2.0, 0.0], [1.0, 1.0], [0.5, 1.5]]]))
     sums.add_rows(1, torch.tensor([[[0.0, 1.0], [1.0, 0.0], [9.0, 9.0]]]))
     assert np.allclose(sums.means(superpixel_sizes(compact, n)), [[0.5, 0.5], [0.25, 0.75], [0.75, 0.25]])
+
+
+def test_probability_sums_of_a_coarser_grid_give_every_pixel_its_cells_probabilities():
+    # a 3x4 scene of two superpixels (left 3 columns, right column) and a 2x2 grid of 2x2 px cells over it
+    compact = np.array([[0, 0, 0, 1], [0, 0, 0, 1], [0, 0, 0, 1]], dtype=np.int32)
+    sums = ProbabilitySums(compact, 2, n_classes=2, device=torch.device("cpu"), factor=2)
+    sums.add_rows(0, torch.tensor([[[1.0, 0.0], [0.0, 1.0]]]))
+    sums.add_rows(1, torch.tensor([[[0.5, 0.5], [0.0, 2.0]]]))  # a cell covered by two windows: sums to 2
+    # superpixel 0: 4 px of cell (0, 0), 2 of (0, 1), 2 of (1, 0), 1 of (1, 1);
+    # superpixel 1: 2 px of (0, 1), 1 of (1, 1)
+    expected = [[(4 * 1 + 2 * 0 + 2 * 0.5 + 0) / 9, (0 + 2 * 1 + 2 * 0.5 + 1) / 9], [0.0, 1.0]]
+    assert np.allclose(sums.means(np.array([9, 3])), expected)
+
+
+def test_the_runs_grid_averages_valid_pixels_and_keeps_each_cells_first_superpixel():
+    image = np.arange(16, dtype=np.float32).reshape(1, 4, 4)
+    valid = np.ones((4, 4), dtype=bool)
+    valid[0, 0] = False
+    superpixels = np.repeat(np.arange(4), 4).reshape(4, 4)
+    scene = superpixel_scene(image, valid, superpixels)
+    grid = run_grid(scene, 2)
+    standardised = scene.standardised[0]
+    assert grid.image.shape == (1, 2, 2) and grid.valid.all() and grid.factor == 2
+    assert grid.image[0, 0, 0] == pytest.approx((standardised[0, 1] + standardised[1, 0] + standardised[1, 1]) / 3)
+    assert grid.image[0, 1, 1] == pytest.approx(standardised[2:, 2:].mean())
+    assert grid.superpixels.tolist() == [[0, 0], [2, 2]]
+    assert run_grid(scene, 1).image is scene.standardised
 
 
 def test_features_give_every_run_the_same_weight_and_the_context_its_weight():
@@ -48,7 +75,8 @@ def test_run_seeds_of_different_seeds_never_overlap_and_do_not_depend_on_the_num
         run_seed(-1, 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"runs": 0}, {"epochs": 0}, {"clusters": 1}, {"context_weight": -1.0}])
+@pytest.mark.parametrize("kwargs", [{"runs": 0}, {"steps": 0}, {"downsample": 0}, {"window": 4}, {"clusters": 1},
+                                    {"context_weight": -1.0}])
 def test_invalid_consensus_parameters_are_rejected(kwargs):
     with pytest.raises(ValueError):
         ConsensusParams(**kwargs)
@@ -68,7 +96,7 @@ def tiny_scene():
 def segment_tiny(seed, **overrides):
     image, valid, superpixels, classes = tiny_scene()
     fcn = TINY_FCN
-    params = ConsensusParams(**{"runs": 3, "epochs": 2, **overrides})
+    params = ConsensusParams(**{"runs": 3, "steps": 6, "downsample": 2, "window": 24, **overrides})
     labels, info = consensus_segment_scene(image.astype(np.float32), valid, superpixels, fcn, params,
                                            device="cpu", seed=seed)
     return labels, info, valid, superpixels, classes
@@ -80,7 +108,8 @@ def test_consensus_on_a_tiny_scene_is_deterministic_per_seed_and_labels_whole_su
     again, _, _, _, _ = segment_tiny(seed=1)
     assert np.array_equal(labels, again)
     assert info["run_seeds"] == [1, 4, 8] and len(info["run_losses"]) == 3
-    assert all(len(losses) == 2 for losses in info["run_losses"])
+    # 6 steps on the 2x2 windows of the 36x40 grid: one pass over the 4, then 2 more
+    assert info["grid_windows"] == 4 and all(len(losses) == 2 for losses in info["run_losses"])
     assert info["threads"] == 1 and info["n_clusters"] == TINY_FCN.n_classes
     assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < info["n_clusters"]).all()
     for segment in np.unique(superpixels[valid]):
@@ -95,15 +124,16 @@ def test_clusters_set_in_the_parameters_are_the_number_of_classes():
 
 
 def test_the_first_runs_of_a_longer_consensus_give_the_shorter_consensus():
-    # what lets bench/gid_mtl.py --consensus-runs score 2 and 3 runs from one training of 3
+    # the runs' seeds do not depend on how many follow, so a study can score 2 and 3 runs from one training of 3
     torch.set_num_threads(1)
     two_runs, _, _, _, _ = segment_tiny(seed=2, runs=2)
     image, valid, superpixels, _ = tiny_scene()
-    params = ConsensusParams(runs=3, epochs=2)
+    params = ConsensusParams(runs=3, steps=6, downsample=2, window=24)
     scene = superpixel_scene(image.astype(np.float32), valid, superpixels)
-    run_params, setting, _ = run_settings(TINY_FCN, params, scene, torch.device("cpu"))
-    runs = [run_probabilities(scene, run_params, device=torch.device("cpu"), seed=run_seed(2, run), setting=setting)[0]
-            for run in range(3)]
+    grid = run_grid(scene, params.downsample)
+    run_params, setting, _ = run_settings(TINY_FCN, params, grid, torch.device("cpu"))
+    runs = [run_probabilities(scene, grid, run_params, steps=params.steps, device=torch.device("cpu"),
+                              seed=run_seed(2, run), setting=setting)[0] for run in range(3)]
     labels, clustering = cluster_runs(scene, runs[:2], params, seed=2)
     assert np.array_equal(labels, two_runs) and len(clustering["run_classes"]) == 2
     assert len(cluster_runs(scene, runs, params, seed=2)[1]["run_classes"]) == 3

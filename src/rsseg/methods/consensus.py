@@ -1,55 +1,71 @@
-"""Consensus of short superpixel-FCN runs: a steadier segmentation from fewer training epochs.
+"""Consensus of short superpixel-FCN runs: this study's method, steadier and cheaper than one published run.
 
-The published FCN (:mod:`rsseg.methods.fcn`) ends wherever its seed leads it: five seeds on a GID mosaic
-give AMI 0.21 to 0.26. This method trains ``runs`` networks of the published architecture, vote and
-optimiser from different seeds for ``epochs`` each (4 x 2: fewer than the published 10 epochs), and
-clusters the superpixels on what all runs say about them:
+The published FCN (:mod:`rsseg.methods.fcn`) ends wherever its seed leads it. This method trains ``runs``
+networks of the published architecture, vote and optimiser from different seeds, each for a fixed number of
+``steps`` on random windows of the scene averaged over ``downsample`` x ``downsample`` pixels (a window of
+``window`` px there covers ``downsample * window`` px of the scene), so that a run costs the same on a small
+scene as on a large one and a small scene is not under-trained. Each trained run predicts that coarser grid
+once, and its class probabilities are averaged over the superpixels of the full-resolution scene. The
+superpixels are then clustered on what all runs say about them:
 
-- each trained run's class probabilities (its inference over the scene, as the published FCN's) averaged
-  over the superpixel's pixels, square-rooted so that the Euclidean distance between two superpixels is
-  the Hellinger distance of their distributions, and scaled so that every run weighs the same;
+- each run's probabilities, square-rooted so that the Euclidean distance between two superpixels is the
+  Hellinger distance of their distributions, and scaled so that every run weighs the same;
 - the superpixel's mean standardised spectrum, weighted by ``spectral_weight``;
 - the mean of the two above over the superpixel's neighbours (weighted by the length of the shared
   boundary), weighted by ``context_weight``: land-cover classes are larger than superpixels.
 
 K-means (weighted by superpixel size, so it serves pixels as AMI counts them) gives ``clusters`` classes,
-by default the FCN's ``n_classes``, the most a run can give. Each run predicts the scene once, so the whole
-makes ``runs`` inference passes where the published FCN makes one; with 8 epochs instead of 10 it takes
-0.8x-0.9x the published CPU seconds on the GID-MTL mosaics. Tuned on those development mosaics
-(docs/study.md), where each part above was measured against leaving it out.
+by default the FCN's ``n_classes``, the most a run can give. Training the runs (:func:`train_runs`, which only
+the settings :data:`rsseg.config.CONSENSUS_RUN_SETTINGS` change) and clustering them (:func:`cluster_runs`) are
+separate steps, so the workflow clusters one training at several numbers of clusters. Why each part is
+there, what it costs against the published FCN and what lost is in docs/study.md.
 """
 
 import logging
 import time
+import zipfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from scipy import sparse
-from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
+from ..data.tiling import tile_windows
+from ..errors import UnreadableError
+from ..files import StrPath, atomic_path
 from ..params import FromConfig
 from .compute import ComputeSetting
 from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
-from .superpixel_features import (SuperpixelScene, neighbour_means, superpixel_adjacency, superpixel_means,
-                                  superpixel_scene)
+from .superpixel_features import (SuperpixelScene, cluster_superpixels, neighbour_means, superpixel_adjacency,
+                                  superpixel_means, superpixel_scene, unit_columns)
 
 log = logging.getLogger(__name__)
+
+WINDOW_OVERLAP = 8
+"""A run's windows overlap by 1/8 of their side when it predicts its grid, as the published 512 px windows at
+stride 448 do."""
 
 
 @dataclass
 class ConsensusParams(FromConfig):
-    """How many short runs, how long each, and how their superpixel features are weighted and clustered.
+    """How many short runs, how long each and on what grid, and how their superpixel features are weighted and
+    clustered.
 
-    ``clusters``: the number of classes of the result (``None``: the FCN's ``n_classes``). The network,
-    window and optimiser settings are the published FCN's (:class:`FCNParams`).
+    ``steps``: training steps of each run, a random window each (of ``superpixel_fcn.batch_size`` windows);
+    ``downsample``: the runs train and predict on the scene averaged over ``downsample`` x ``downsample`` px;
+    ``window``: side in px of their windows on that grid; ``clusters``: the number of classes of the result
+    (``None``: the FCN's ``n_classes``). The network and optimiser settings are the published FCN's
+    (:class:`FCNParams`).
     """
 
     runs: int = 4
-    epochs: int = 2
+    steps: int = 64
+    downsample: int = 2
+    window: int = 256
     clusters: int | None = None
     spectral_weight: float = 0.25
     context_weight: float = 1.5
@@ -58,9 +74,11 @@ class ConsensusParams(FromConfig):
     section = "superpixel_fcn_consensus"
 
     def __post_init__(self) -> None:
-        for name in ("runs", "epochs", "kmeans_init"):
+        for name in ("runs", "steps", "downsample", "kmeans_init"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.window < WINDOW_OVERLAP:
+            raise ValueError(f"window must be at least {WINDOW_OVERLAP} px, got {self.window}")
         if self.clusters is not None and not 2 <= self.clusters < IGNORE_LABEL:
             raise ValueError(f"clusters must be in 2..{IGNORE_LABEL - 1} or null, got {self.clusters}")
         for name in ("spectral_weight", "context_weight"):
@@ -77,26 +95,57 @@ def run_seed(seed: int, run: int) -> int:
     return (seed + run) * (seed + run + 1) // 2 + run
 
 
-class ProbabilitySums:
-    """Class probabilities of the pixels a run labels, summed per superpixel."""
+@dataclass
+class RunGrid:
+    """The grid the runs train and predict on: the standardised scene averaged over ``factor`` x ``factor`` px
+    (:func:`run_grid`)."""
 
-    def __init__(self, compact: np.ndarray, n: int, n_classes: int, device: torch.device) -> None:
+    image: np.ndarray
+    valid: np.ndarray
+    superpixels: np.ndarray
+    factor: int
+
+
+def run_grid(scene: SuperpixelScene, factor: int) -> RunGrid:
+    """The scene on the runs' grid: each cell the mean of its valid pixels (valid where any is), and the
+    superpixel of its first pixel, which the vote of a training step groups it by. ``factor`` 1 is the scene."""
+    if factor == 1:
+        return RunGrid(scene.standardised, scene.valid, scene.superpixels, 1)
+    valid = torch.from_numpy(scene.valid.astype(np.float32))[None, None]
+    sums = F.avg_pool2d(torch.from_numpy(scene.standardised)[None] * valid, factor, ceil_mode=True)
+    shares = F.avg_pool2d(valid, factor, ceil_mode=True)
+    coarse_valid = (shares[0, 0] > 0).numpy()
+    image = torch.where(shares[0] > 0, sums[0] / shares[0].clamp_min(1e-12), 0.0).numpy()
+    return RunGrid(image, coarse_valid, np.ascontiguousarray(scene.superpixels[::factor, ::factor]), factor)
+
+
+class ProbabilitySums:
+    """Class probabilities of a run's grid, summed over the pixels of each superpixel of the full-resolution
+    scene: every pixel takes the probabilities of the grid cell it lies in."""
+
+    def __init__(self, compact: np.ndarray, n: int, n_classes: int, device: torch.device, factor: int = 1) -> None:
         # The ids on the device the probabilities are on; invalid pixels fall into an extra row, n.
         self.ids = torch.from_numpy(np.where(compact >= 0, compact, n).astype(np.int64)).to(device)
         self.sums = torch.zeros((n + 1, n_classes), dtype=torch.float64, device=device)
         self.n = n
+        self.factor = factor
 
     def add_rows(self, top: int, rows: torch.Tensor) -> None:
-        """Add the scene's rows ``top..`` of softmax sums ``(n_rows, width, n_classes)`` (:func:`softmax_rows`:
-        summed over the windows covering a pixel, so each pixel is divided by its own total)."""
-        ids = self.ids[top:top + rows.shape[0]].reshape(-1)
-        per_pixel = rows.reshape(-1, rows.shape[-1]).double()
-        per_pixel /= per_pixel.sum(dim=1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
-        self.sums.index_add_(0, ids, per_pixel)
+        """Add the grid's rows ``top..`` of softmax sums ``(n_rows, width, n_classes)`` (:func:`softmax_rows`:
+        summed over the windows covering a cell, so each cell is divided by its own total). The ``factor``
+        x ``factor`` pixels of each cell are added one offset at a time, so no upsampled copy is made."""
+        per_cell = rows.double()
+        per_cell /= per_cell.sum(dim=-1, keepdim=True).clamp_min(torch.finfo(torch.float64).tiny)
+        f = self.factor
+        for dy in range(f):
+            for dx in range(f):
+                ids = self.ids[top * f + dy:(top + rows.shape[0]) * f:f, dx::f]
+                cells = per_cell[:ids.shape[0], :ids.shape[1]]
+                self.sums.index_add_(0, ids.reshape(-1), cells.reshape(-1, cells.shape[-1]))
 
     def means(self, sizes: np.ndarray) -> np.ndarray:
-        """``(n, n_classes)`` mean probabilities, once every row of the scene is added (``sizes``:
-        :func:`superpixel_sizes`)."""
+        """``(n, n_classes)`` mean probabilities, once every row of the grid is added (``sizes``:
+        :func:`rsseg.methods.superpixel_features.superpixel_sizes`)."""
         means: np.ndarray = self.sums[:self.n].cpu().numpy() / sizes[:, None]
         return means
 
@@ -108,34 +157,72 @@ def consensus_features(run_probabilities: Sequence[np.ndarray], spectra: np.ndar
     neighbours' mean of both."""
     runs = len(run_probabilities)
     own = [np.sqrt(probabilities) / np.sqrt(runs) for probabilities in run_probabilities]
-    spread = spectra.std(axis=0)
-    scaled_spectra = (spectra - spectra.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
-    own.append(params.spectral_weight * scaled_spectra / np.sqrt(spectra.shape[1]))
+    own.append(params.spectral_weight * unit_columns(spectra))
     features = np.concatenate(own, axis=1)
     return np.concatenate([features, params.context_weight * neighbour_means(features, adjacency)], axis=1)
 
 
-def run_settings(fcn: FCNParams, params: ConsensusParams, scene: SuperpixelScene, device: torch.device
+def run_settings(fcn: FCNParams, params: ConsensusParams, grid: RunGrid, device: torch.device
                  ) -> tuple[FCNParams, ComputeSetting, dict[str, Any]]:
-    """A run's FCN parameters (the published ones for ``params.epochs``) and the compute setting it trains in,
-    with how that was chosen."""
-    run_params = FCNParams(**{**asdict(fcn), "epochs": params.epochs})
-    height, width = scene.valid.shape
-    setting, choice = compute_setting(run_params, bands=scene.standardised.shape[0], device=device,
-                                      window=(min(fcn.window, height), min(fcn.window, width)))
+    """A run's FCN parameters (the published network and optimiser on the consensus's windows) and the compute
+    setting it trains in, with how that was chosen."""
+    stride = params.window - params.window // WINDOW_OVERLAP
+    run_params = FCNParams(**{**asdict(fcn), "window": params.window, "stride": stride})
+    height, width = grid.valid.shape
+    setting, choice = compute_setting(run_params, bands=grid.image.shape[0], device=device,
+                                      window=(min(params.window, height), min(params.window, width)))
     return run_params, setting, choice
 
 
-def run_probabilities(scene: SuperpixelScene, run_params: FCNParams, *, device: torch.device, seed: int,
-                      setting: ComputeSetting) -> tuple[np.ndarray, list[float]]:
-    """Train one run from ``seed`` and predict the scene: ``(mean class probabilities per superpixel
-    (n, n_classes), the run's epoch losses)``."""
-    model, losses = train_fcn(scene.standardised, scene.valid, scene.superpixels, run_params, device=device,
-                              seed=seed, setting=setting)
-    sums = ProbabilitySums(scene.compact, len(scene.sizes), run_params.n_classes, device)
-    for top, rows in softmax_rows(model, scene.standardised, run_params, device=device, setting=setting):
+def run_probabilities(scene: SuperpixelScene, grid: RunGrid, run_params: FCNParams, *, steps: int,
+                      device: torch.device, seed: int, setting: ComputeSetting) -> tuple[np.ndarray, list[float]]:
+    """Train one run from ``seed`` on ``grid`` for ``steps`` steps and predict the grid: ``(mean class
+    probabilities per superpixel of the scene (n, n_classes), float32; the loss of each pass over the windows)``."""
+    model, losses = train_fcn(grid.image, grid.valid, grid.superpixels, run_params, device=device, seed=seed,
+                              setting=setting, steps=steps)
+    sums = ProbabilitySums(scene.compact, len(scene.sizes), run_params.n_classes, device, grid.factor)
+    for top, rows in softmax_rows(model, grid.image, run_params, device=device, setting=setting):
         sums.add_rows(top, rows)
-    return sums.means(scene.sizes), losses
+    # float32, as the workflow stores them between training and clustering, so both paths cluster alike
+    return sums.means(scene.sizes).astype(np.float32), losses
+
+
+def train_runs(scene: SuperpixelScene, fcn: FCNParams, params: ConsensusParams, *, device: torch.device | str,
+               seed: int) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """Train the ``params.runs`` runs of the consensus of ``seed`` (seeded by :func:`run_seed`); returns their
+    superpixel probabilities and the record of how they ran."""
+    device = torch.device(device)
+    start = time.perf_counter()
+    grid = run_grid(scene, params.downsample)
+    run_params, setting, choice = run_settings(fcn, params, grid, device)
+    chosen = time.perf_counter()
+    seeds = [run_seed(seed, run) for run in range(params.runs)]
+    runs = [run_probabilities(scene, grid, run_params, steps=params.steps, device=device, seed=each, setting=setting)
+            for each in seeds]
+    height, width = grid.valid.shape
+    windows = len(tile_windows(height, width, run_params.window, run_params.stride))
+    log.info("%d runs of %d steps on %d windows of %d px of the scene averaged over %dx%d px", params.runs,
+             params.steps, windows, params.window, params.downsample, params.downsample)
+    info = {"choose_seconds": chosen - start, "train_seconds": time.perf_counter() - chosen, "run_seeds": seeds,
+            "run_losses": [losses for _, losses in runs], "grid_windows": windows, "device": str(device),
+            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
+            "compute_setting": choice}
+    return [probabilities for probabilities, _ in runs], info
+
+
+def save_runs(path: StrPath, probabilities: Sequence[np.ndarray]) -> None:
+    """Write the runs' superpixel probabilities (:func:`train_runs`) to ``path`` (``.npz``), atomically."""
+    with atomic_path(path) as tmp, open(tmp, "wb") as handle:
+        np.savez(handle, *probabilities)
+
+
+def load_runs(path: StrPath) -> list[np.ndarray]:
+    """The runs' superpixel probabilities :func:`save_runs` wrote, in the order of the runs."""
+    try:
+        with np.load(path) as archive:
+            return [archive[f"arr_{run}"] for run in range(len(archive.files))]
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as err:
+        raise UnreadableError(path, f"is not a saved consensus training ({err})") from None
 
 
 def cluster_runs(scene: SuperpixelScene, probabilities: Sequence[np.ndarray], params: ConsensusParams, *,
@@ -145,13 +232,10 @@ def cluster_runs(scene: SuperpixelScene, probabilities: Sequence[np.ndarray], pa
     clusters as the runs have classes (the FCN's ``n_classes``), or superpixels if fewer."""
     n = len(scene.sizes)
     classes_used = [int(np.unique(run.argmax(axis=1)).size) for run in probabilities]
-    n_clusters = min(params.clusters or probabilities[0].shape[1], n)
     features = consensus_features(probabilities, superpixel_means(scene.standardised, scene.compact, scene.sizes),
                                   superpixel_adjacency(scene.compact, n), params)
-    kmeans = KMeans(n_clusters=n_clusters, n_init=params.kmeans_init, random_state=seed)
-    clusters = kmeans.fit_predict(features, sample_weight=scene.sizes).astype(np.uint8)
-    labels = np.full(scene.valid.shape, IGNORE_LABEL, dtype=np.uint8)
-    labels[scene.valid] = clusters[scene.compact[scene.valid]]
+    labels, n_clusters = cluster_superpixels(scene, features, params.clusters or probabilities[0].shape[1],
+                                             seed=seed, n_init=params.kmeans_init)
     return labels, {"run_classes": classes_used, "n_clusters": n_clusters}
 
 
@@ -161,24 +245,11 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
     """Segment one scene by the consensus of ``params.runs`` short FCN runs; returns ``(labels, info)``.
 
     ``labels`` is uint8 ``(h, w)`` with ``IGNORE_LABEL`` outside ``valid``, constant within each superpixel.
-    ``fcn`` gives the network and its training (its ``epochs`` is replaced by ``params.epochs``). Runs
-    use the seeds :func:`run_seed` gives; the clustering uses ``seed``. ``in_place`` as in
-    :func:`rsseg.methods.fcn.segment_scene`.
+    ``fcn`` gives the network and its optimiser. Runs use the seeds :func:`run_seed` gives; the clustering
+    uses ``seed``. ``in_place`` as in :func:`rsseg.methods.fcn.segment_scene`.
     """
-    device = torch.device(device)
     scene = superpixel_scene(image, valid, superpixels, in_place=in_place)
+    probabilities, info = train_runs(scene, fcn, params, device=device, seed=seed)
     start = time.perf_counter()
-    run_params, setting, choice = run_settings(fcn, params, scene, device)
-    chosen = time.perf_counter()
-    seeds = [run_seed(seed, run) for run in range(params.runs)]
-    runs = [run_probabilities(scene, run_params, device=device, seed=each, setting=setting) for each in seeds]
-    trained = time.perf_counter()
-    labels, clustering = cluster_runs(scene, [probabilities for probabilities, _ in runs], params, seed=seed)
-    log.info("%d runs of %d epochs: %s classes each; %d superpixels clustered into %d", params.runs, params.epochs,
-             clustering["run_classes"], len(scene.sizes), clustering["n_clusters"])
-    info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
-            "cluster_seconds": time.perf_counter() - trained, "run_seeds": seeds,
-            "run_losses": [losses for _, losses in runs], **clustering, "device": str(device),
-            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
-            "compute_setting": choice}
-    return labels, info
+    labels, clustering = cluster_runs(scene, probabilities, params, seed=seed)
+    return labels, {**info, **clustering, "cluster_seconds": time.perf_counter() - start}
