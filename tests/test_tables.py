@@ -37,12 +37,14 @@ def test_tables_hold_one_row_per_scene_method_and_seed_and_the_spread_per_method
     for scene, method, seed, ami in runs:
         path = tmp_path / f"{scene}-{method}-{seed}.json"
         path.write_text(json.dumps({"scene": scene, "method": method, "seed": seed, "ami": ami, "fmi": 0.5,
-                                    "ari": 0.1, "n_segments": 5, "n_pixels": 100, "seconds": 2.0, "megapixels": 0.5,
-                                    "threads": 2}))
+                                    "ari": 0.1, "matched_accuracy": 0.6 if seed else math.nan, "matched_miou": 0.4,
+                                    "many_to_one_accuracy": 0.7, "n_segments": 5, "n_pixels": 100, "seconds": 2.0,
+                                    "cpu_seconds": 1.5,
+                                    "megapixels": 0.5, "threads": 2, "setting": "float32/contiguous"}))
         paths.append(path)
     table = load_scores(paths)
     assert len(table) == 8 and list(table.columns[:4]) == ["scene", "method", "seed", "ami"]
-    assert table.columns[-1] == "threads" and (table["threads"] == 2).all()
+    assert list(table.columns[-2:]) == ["threads", "setting"] and (table["threads"] == 2).all()
     assert table["seconds_per_megapixel"].tolist() == [4.0] * 8
     summary = summarise(table)
     assert summary["method"].tolist() == ["fcn", "kmeans"]
@@ -51,3 +53,5 @@ def test_tables_hold_one_row_per_scene_method_and_seed_and_the_spread_per_method
     assert summary["ami_sd_scenes"].tolist() == pytest.approx([math.sqrt(0.02), math.sqrt(0.02)])
     assert summary["n_scenes"].tolist() == [2, 2] and summary["n_seeds"].tolist() == [2, 2]
     assert summary["fmi"].tolist() == [0.5, 0.5]
+    # a mean over the runs that have a score would hide that seed 0's maps had more segments than classes
+    assert summary["matched_accuracy"].isna().all() and summary["matched_miou"].tolist() == [0.4, 0.4]

@@ -6,14 +6,20 @@ from rsseg.data.raster import read_labels
 from rsseg.scripting import run_rule
 
 
+def compute_setting(info):
+    """The precision and layout a network ran in (the FCN's run records), empty for methods without one."""
+    return f"{info['dtype']}/{info['layout']}" if "dtype" in info else ""
+
+
 def main(snakemake):
     truth = read_labels(snakemake.input.truth)
     predicted = read_labels(snakemake.input.labels, shape=truth.shape)
     info = read_json(snakemake.input.info)
     write_json(snakemake.output.scores, {"scene": snakemake.wildcards.scene, "method": snakemake.params.method,
                                          "seed": snakemake.params.seed, **segmentation_scores(predicted, truth),
-                                         "seconds": info["seconds"], "megapixels": truth.size / 1e6,
-                                         "threads": info["threads"]})
+                                         "seconds": info["seconds"], "cpu_seconds": info["cpu_seconds"],
+                                         "megapixels": truth.size / 1e6,
+                                         "threads": info["threads"], "setting": compute_setting(info)})
 
 
 run_rule(main, snakemake)

@@ -7,18 +7,23 @@ import pandas as pd
 from ..files import StrPath, read_json
 from .seeds import SPREAD_COLUMNS, seed_spread
 
-SCORE_COLUMNS = ["ami", "fmi", "ari", "n_segments", "seconds"]
-MEAN_COLUMNS = ["fmi", "ari", "n_segments", "seconds", "seconds_per_megapixel"]
-"""Scores the summary gives as a plain mean over scenes and seeds; the AMI gets its spread too."""
+SCORE_COLUMNS = ["ami", "fmi", "ari", "matched_accuracy", "matched_miou", "many_to_one_accuracy", "n_segments",
+                 "seconds", "cpu_seconds"]
+MEAN_COLUMNS = ["fmi", "ari", "matched_accuracy", "matched_miou", "many_to_one_accuracy", "n_segments", "seconds",
+                "cpu_seconds", "seconds_per_megapixel"]
+"""Scores the summary gives as a plain mean over scenes and seeds (NaN where a run has none: the matched scores
+of a map with more segments than classes); the AMI gets its spread too."""
 
 
 def load_scores(paths: Iterable[StrPath]) -> pd.DataFrame:
-    """The score records (:mod:`rsseg.evaluation.metrics`, with ``scene``, ``method``, ``seed``, ``seconds``,
-    ``megapixels`` and the ``threads`` the job ran with) as one table."""
+    """The score records (:mod:`rsseg.evaluation.metrics`, with ``scene``, ``method``, ``seed``, ``seconds`` and
+    ``cpu_seconds`` (wall and CPU seconds of the method, :func:`rsseg.scripting.stopwatch`), ``megapixels``,
+    the ``threads`` the job ran with and the ``setting`` its network computed in, empty for methods without
+    one) as one table."""
     rows = [read_json(p) for p in paths]
     table = pd.DataFrame(rows)
     table["seconds_per_megapixel"] = table["seconds"] / table["megapixels"]
-    columns = ["scene", "method", "seed", *SCORE_COLUMNS, "seconds_per_megapixel", "n_pixels", "threads"]
+    columns = ["scene", "method", "seed", *SCORE_COLUMNS, "seconds_per_megapixel", "n_pixels", "threads", "setting"]
     return table[columns].sort_values(["scene", "method", "seed"], ignore_index=True)
 
 
@@ -27,6 +32,6 @@ def summarise(table: pd.DataFrame, n_unscored: int = 0) -> pd.DataFrame:
     (:func:`rsseg.evaluation.seeds.seed_spread`), the number of the dataset's scenes left out for having no
     scored pixel (``n_unscored``), and the mean of the other scores over scenes and seeds."""
     rows = [{"method": method, **seed_spread(runs), "n_unscored_scenes": n_unscored,
-             **runs[MEAN_COLUMNS].mean().to_dict()} for method, runs in table.groupby("method")]
+             **runs[MEAN_COLUMNS].mean(skipna=False).to_dict()} for method, runs in table.groupby("method")]
     summary = pd.DataFrame(rows, columns=["method", *SPREAD_COLUMNS, "n_unscored_scenes", *MEAN_COLUMNS])
     return summary.sort_values("ami_mean", ascending=False, ignore_index=True)

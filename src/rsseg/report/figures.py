@@ -331,3 +331,31 @@ def study_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI per datase
     ax.set_title(title, fontsize=11)
     figure.legend(fontsize=8, ncols=min(len(methods) + 1, 5), loc="outside lower center", frameon=False)
     save(figure, path)
+
+
+def clusters_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI at matched numbers of clusters") -> None:
+    """The mean AMI (bars: standard deviation over seeds) over the mean number of segments of each method of a
+    clusters table (:func:`rsseg.evaluation.clusters.clusters_table`), one line per method; the FCN at its own
+    count as a large marker, the control at that count as a hollow one."""
+    from ..evaluation.clusters import AT_FCN_COUNT, EMERGENT, FCN
+
+    figure = Figure(figsize=(6.0, 4.2), layout="constrained")
+    ax = figure.subplots()
+    matched = table[~table["clusters"].isin([EMERGENT, AT_FCN_COUNT])]
+    for i, (method, rows) in enumerate(matched.groupby("method", sort=False)):
+        ax.errorbar(rows["n_segments"], rows["ami_mean"], yerr=rows["ami_sd_seeds"].fillna(0), marker="o",
+                    capsize=3, label=method, color=matplotlib.colormaps["tab10"](i % 10))
+    at_fcn_count = "superpixel_kmeans at the FCN's count"
+    for clusters, marker, size, face, label in ((EMERGENT, "*", 14, "k", FCN), (AT_FCN_COUNT, "o", 10, "none",
+                                                                                 at_fcn_count)):
+        rows = table[table["clusters"] == clusters]
+        ax.errorbar(rows["n_segments"], rows["ami_mean"], yerr=rows["ami_sd_seeds"].fillna(0), capsize=3,
+                    linestyle="none", marker=marker, markersize=size, markerfacecolor=face, color="k", label=label)
+    ax.set_xscale("log", base=2)
+    counts = sorted(set(matched["n_segments"].round().astype(int)))
+    ax.set_xticks(counts, [str(count) for count in counts])
+    ax.set_xlabel("segments in the map (mean over scenes and seeds)")
+    ax.set_ylabel("adjusted mutual information")
+    ax.set_title(title, fontsize=11)
+    figure.legend(fontsize=8, ncols=2, loc="outside lower center", frameon=False)
+    save(figure, path)

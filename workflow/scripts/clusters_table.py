@@ -1,0 +1,13 @@
+"""The methods at matched numbers of clusters, with the FCN at its own count and the control at that count."""
+
+from rsseg.evaluation.clusters import clusters_table
+from rsseg.evaluation.tables import load_scores
+from rsseg.files import write_csv
+from rsseg.scripting import run_rule
+
+
+def main(snakemake):
+    write_csv(snakemake.output.table, clusters_table(load_scores(snakemake.input.scores)), float_format="%.4f")
+
+
+run_rule(main, snakemake)
