@@ -14,6 +14,7 @@ wildcard_constraints:
     scene=r"[^/]+",
     method=r"[^/]+",
     seed=r"\d+",
+    k=r"\d+",
 
 
 include: "workflow/rules/common.smk"
@@ -21,6 +22,7 @@ include: "workflow/rules/download.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/superpixel_fcn.smk"
 include: "workflow/rules/baselines.smk"
+include: "workflow/rules/clusters.smk"
 include: "workflow/rules/weights.smk"
 include: "workflow/rules/patches.smk"
 include: "workflow/rules/sam.smk"

@@ -127,7 +127,7 @@ def test_unknown_settings_are_named_with_the_nearest_valid_key():
         "unknown setting superpixel_fnc (did you mean superpixel_fcn?)",
         "unknown setting zzz (valid here: classifier, datasets, device, farmland_iou, isodata, kmeans, methods, "
         "patches, report, resources, run, sam, sam_clip, seeds, sensitivity, skip_unscored_scenes, study, "
-        "superpixel_fcn, superpixel_fcn_consensus, superpixels, upscale, weights)"]
+        "superpixel_fcn, superpixel_fcn_consensus, superpixel_kmeans, superpixels, upscale, weights)"]
     assert unknown_settings(repo_config(), schema()) == []
     with pytest.raises(Exception, match="'superpixel_fnc' was unexpected"):  # the schema itself refuses it too
         validate({**repo_config(), "superpixel_fnc": {"epochs": 1}}, SCHEMA)

@@ -16,8 +16,8 @@ from rsseg.config import BAND_SETTINGS
 from rsseg.params import FromConfig
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
-NOT_METHOD_SETTINGS = {"run", "methods", "farmland_iou", "skip_unscored_scenes", "device", "seeds", "datasets",
-                       "study", "sensitivity", "resources", "weights"}
+NOT_METHOD_SETTINGS = {"run", "methods", "matched_clusters", "farmland_iou", "skip_unscored_scenes", "device", "seeds",
+                       "datasets", "study", "sensitivity", "resources", "weights"}
 """Sections that say what runs, on what and where (datasets, the study's, resources, checkpoints): no method's
 parameters."""
 

@@ -26,3 +26,27 @@ rule baseline:
         remade=remakes("baseline"),
     script:
         "../scripts/baseline.py"
+
+
+rule superpixel_kmeans:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+    output:
+        labels=run_file("labels", "superpixel_kmeans"),
+        info=run_file("info", "superpixel_kmeans"),
+    log:
+        run_file("log", "superpixel_kmeans"),
+    benchmark:
+        run_file("benchmark", "superpixel_kmeans")
+    conda:
+        "../../envs/geo.yaml"
+    threads: rule_threads("superpixel_kmeans")
+    resources:
+        **rule_resources("superpixel_kmeans"),
+    params:
+        superpixel_kmeans=superpixel_kmeans_settings(),
+        seed=lambda w: int(w.seed),
+        remade=remakes("superpixel_kmeans"),
+    script:
+        "../scripts/superpixel_kmeans.py"

@@ -17,7 +17,9 @@ SRC_DIR = str(Path(workflow.basedir) / "src")
 os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (SRC_DIR, os.environ.get("PYTHONPATH")) if p))
 sys.path.insert(0, SRC_DIR)
 
+from rsseg.compute_rule import machine_capabilities, resolve_setting
 from rsseg.config import (
+    CONSENSUS_RUN_SETTINGS,
     coerce_booleans,
     coerce_integers,
     config_problems,
@@ -50,6 +52,19 @@ validate(config, SCHEMA_FILE)
 PROBLEMS = config_problems(config)
 if PROBLEMS:
     stop(*(f"config: {problem}" for problem in PROBLEMS))
+
+
+# `auto` precision and layout of the FCN's network, resolved once by a fixed rule from what this machine
+# computes natively (rsseg.compute_rule): a parameter of every job that runs the network, so two runs on one
+# machine compute alike, and a changed setting (another machine, a changed config) reruns the jobs.
+CAPABILITIES = machine_capabilities(config["device"])
+
+
+def fcn_settings(**changes):
+    """The superpixel_fcn section with `auto` resolved, and ``changes`` applied (the parameter study's)."""
+    section = {**config["superpixel_fcn"], **changes}
+    section["precision"], section["layout"] = resolve_setting(section["precision"], section["layout"], CAPABILITIES)
+    return section
 
 
 # Every seed of `seeds` is a run of each method on each scene; what is run once (the ISAgrSC2 chain, the
@@ -176,8 +191,9 @@ def rule_threads(name):
 
 
 def score_tables():
-    """The score tables of every dataset of `run`; the farmland IoU table where `farmland_iou` is set."""
-    tables = ["ami", "summary", "farmland_iou"] if config["farmland_iou"] else ["ami", "summary"]
+    """The score tables of every dataset of `run` (AMI, its summary, the matched cluster counts); the farmland IoU
+    table where `farmland_iou` is set."""
+    tables = ["ami", "summary", "clusters", *(["farmland_iou"] if config["farmland_iou"] else [])]
     return [f"results/{dataset}_{table}.csv" for dataset in config["run"] for table in tables]
 
 
@@ -189,7 +205,7 @@ def report_figures(wildcards):
     """Input function: the report's figures for every dataset of `run` (scene names follow the download)."""
     figures = []
     for dataset in config["run"]:
-        figures.append(f"results/{dataset}/charts/ami.png")
+        figures += [f"results/{dataset}/charts/ami.png", f"results/{dataset}/charts/clusters.png"]
         if config["farmland_iou"]:
             figures.append(f"results/{dataset}/charts/farmland_iou.png")
         names = scored_scenes(dataset)
@@ -231,6 +247,47 @@ def band_indices(dataset, setting):
 
 def clusters_or_classes(value, dataset):
     return value if value is not None else n_classes(dataset)
+
+
+def consensus_settings(runs, clusters=None):
+    """The superpixel_fcn_consensus settings that change its runs (``runs``), or those that change only their
+    clustering, with ``clusters`` (default: its own setting, null meaning the FCN's classes)."""
+    section = config["superpixel_fcn_consensus"]
+    if runs:
+        return {key: section[key] for key in CONSENSUS_RUN_SETTINGS}
+    chosen = clusters or section["clusters"] or config["superpixel_fcn"]["n_classes"]
+    return {**{key: value for key, value in section.items() if key not in CONSENSUS_RUN_SETTINGS}, "clusters": chosen}
+
+
+def superpixel_kmeans_settings(clusters=None):
+    """The superpixel_kmeans section at ``clusters`` (default: its own setting, null meaning the FCN's classes)."""
+    section = config["superpixel_kmeans"]
+    chosen = clusters or section["clusters"] or config["superpixel_fcn"]["n_classes"]
+    return {**section, "clusters": chosen}
+
+
+# Methods at matched numbers of clusters (clusters.smk)
+
+
+def cluster_counts(dataset):
+    """The numbers of clusters of results/{dataset}_clusters.csv: the configured counts, null meaning the
+    dataset's number of classes, each once and in increasing order."""
+    return sorted({count or n_classes(dataset) for count in config["matched_clusters"]["counts"]})
+
+
+def matched_scores(wildcards):
+    """Input function: the score files of every method at every count, of the FCN and of the control at the
+    FCN's count, for every seed and scored scene."""
+    methods = [
+        f"{method}_k{k}" for method in config["matched_clusters"]["methods"] for k in cluster_counts(wildcards.dataset)
+    ]
+    return expand(
+        run_file("scores"),
+        dataset=wildcards.dataset,
+        method=[*methods, "superpixel_fcn", "superpixel_kmeans_kfcn"],
+        seed=SEEDS,
+        scene=scored_scenes(wildcards.dataset),
+    )
 
 
 # The study target (study.smk)

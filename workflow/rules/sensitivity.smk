@@ -38,7 +38,7 @@ use rule superpixel_fcn as sensitivity_fcn with:
     benchmark:
         f"benchmarks/{{dataset}}/sensitivity/{SENSITIVITY.wildcard_pattern}/seed{{seed}}/{{scene}}.tsv"
     params:
-        fcn=lambda w: {**config["superpixel_fcn"], "epochs": int(w.epochs), "n_classes": int(w.n_classes)},
+        fcn=lambda w: fcn_settings(epochs=int(w.epochs), n_classes=int(w.n_classes)),
         device=config["device"],
         seed=lambda w: int(w.seed),
         remade=remakes("sensitivity_fcn"),

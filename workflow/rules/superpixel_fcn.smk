@@ -40,7 +40,7 @@ rule superpixel_fcn:
     resources:
         **rule_resources("superpixel_fcn"),
     params:
-        fcn=config["superpixel_fcn"],
+        fcn=fcn_settings(),
         device=config["device"],
         seed=lambda w: int(w.seed),
         remade=remakes("superpixel_fcn"),
@@ -48,10 +48,38 @@ rule superpixel_fcn:
         "../scripts/superpixel_fcn.py"
 
 
+rule consensus_runs:
+    input:
+        image="results/{dataset}/scenes/{scene}/image.tif",
+        superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+    output:
+        runs="results/{dataset}/consensus_runs/seed{seed}/{scene}.npz",
+        info="results/{dataset}/consensus_runs/seed{seed}/{scene}.json",
+    log:
+        "logs/{dataset}/consensus_runs/seed{seed}/{scene}.log",
+    benchmark:
+        "benchmarks/{dataset}/consensus_runs/seed{seed}/{scene}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    threads: rule_threads("consensus_runs")
+    resources:
+        **rule_resources("consensus_runs"),
+    params:
+        fcn=fcn_settings(),
+        consensus=consensus_settings(runs=True),
+        device=config["device"],
+        seed=lambda w: int(w.seed),
+        remade=remakes("consensus_runs"),
+    script:
+        "../scripts/consensus_runs.py"
+
+
 rule superpixel_fcn_consensus:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",
         superpixels="results/{dataset}/scenes/{scene}/superpixels.tif",
+        runs="results/{dataset}/consensus_runs/seed{seed}/{scene}.npz",
+        runs_info="results/{dataset}/consensus_runs/seed{seed}/{scene}.json",
     output:
         labels=run_file("labels", "superpixel_fcn_consensus"),
         info=run_file("info", "superpixel_fcn_consensus"),
@@ -60,15 +88,12 @@ rule superpixel_fcn_consensus:
     benchmark:
         run_file("benchmark", "superpixel_fcn_consensus")
     conda:
-        "../../envs/torch.yaml"
+        "../../envs/geo.yaml"
     threads: rule_threads("superpixel_fcn_consensus")
     resources:
         **rule_resources("superpixel_fcn_consensus"),
     params:
-        fcn=config["superpixel_fcn"],
-        consensus=config["superpixel_fcn_consensus"],
-        device=config["device"],
+        consensus=consensus_settings(runs=False),
         seed=lambda w: int(w.seed),
-        remade=remakes("superpixel_fcn_consensus"),
     script:
-        "../scripts/superpixel_fcn.py"
+        "../scripts/superpixel_fcn_consensus.py"
