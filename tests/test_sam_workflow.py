@@ -15,7 +15,7 @@ import rasterio
 
 from conftest import sha256_file
 from rsseg.evaluation.farmland import FARMLAND_COLUMNS
-from rsseg.isagrsc2.testing import write_random_clip, write_random_realesrgan, write_random_sam
+from checkpoint_fixtures import write_random_clip, write_random_realesrgan, write_random_sam
 
 pytestmark = pytest.mark.e2e
 

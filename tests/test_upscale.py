@@ -9,7 +9,7 @@ from rasterio.transform import from_origin
 from rsseg.errors import InputError
 from rsseg.data.raster import read_scene, write_raster
 from rsseg.data.spectra import percentile_stretch
-from rsseg.isagrsc2.testing import write_random_realesrgan
+from checkpoint_fixtures import write_random_realesrgan
 from rsseg.isagrsc2.upscale import upscale_geotiff, upscale_image
 from rsseg.isagrsc2.weights import load_realesrgan
 
