@@ -2,7 +2,7 @@
 
 from rsseg.isagrsc2.classifier import ClassifierParams, load_head, load_segment_models, write_farmland_masks
 from rsseg.methods.device import job_device, seed_everything
-from rsseg.data.patches import iter_scene_patches
+from rsseg.isagrsc2.segmented_patches import iter_scene_patches
 from rsseg.scripting import run_rule
 
 

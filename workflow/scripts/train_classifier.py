@@ -4,7 +4,7 @@ from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, sav
 from rsseg.methods.device import job_device, seed_everything
 from rsseg.files import write_csv
 from rsseg.data.labels import class_indices
-from rsseg.data.patches import iter_scene_patches
+from rsseg.isagrsc2.segmented_patches import iter_scene_patches
 from rsseg.scripting import run_rule
 
 

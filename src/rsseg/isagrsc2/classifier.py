@@ -28,7 +28,7 @@ from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
 from ..params import FromConfig
-from ..data.patches import SegmentedPatch
+from .segmented_patches import SegmentedPatch
 from ..data.labels import majority_classes
 from ..data.raster import read_labels, write_labels
 from .segment_features import (FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values,

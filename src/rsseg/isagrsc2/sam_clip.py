@@ -14,7 +14,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..data.patches import SegmentedPatch
+from .segmented_patches import SegmentedPatch
 from ..params import FromConfig
 from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
 

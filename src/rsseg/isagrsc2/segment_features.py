@@ -21,7 +21,7 @@ from skimage.color import rgb2hsv
 
 from ..errors import InputError
 from ..files import StrPath
-from ..data.patches import SegmentedPatch
+from .segmented_patches import SegmentedPatch
 
 log = logging.getLogger(__name__)
 
