@@ -123,11 +123,11 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     """
     import torch
 
+    from rsseg.data.raster import read_labels, read_scene, write_labels
+    from rsseg.data.spectra import standardise
     from rsseg.methods.compute import describe_hardware
     from rsseg.methods.device import resolve_device
     from rsseg.methods.fcn import FCNParams, compute_setting, predict_labels, train_fcn
-    from rsseg.data.raster import read_labels, read_scene, write_labels
-    from rsseg.data.spectra import standardise
 
     setup_child_logging()
     device, params = resolve_device(device), FCNParams.from_config(params)
@@ -156,8 +156,8 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
 
 def kmeans_rule(image_path, out_path, n_clusters, params, seed):
     """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
-    from rsseg.methods.baselines import kmeans_segment
     from rsseg.data.raster import read_scene, write_labels
+    from rsseg.methods.baselines import kmeans_segment
 
     clock = Stopwatch()
     image, valid, profile = read_scene(image_path)
@@ -170,8 +170,8 @@ def kmeans_rule(image_path, out_path, n_clusters, params, seed):
 
 
 def score(labels_path, truth_path):
-    from rsseg.evaluation.metrics import segmentation_scores
     from rsseg.data.raster import read_labels
+    from rsseg.evaluation.metrics import segmentation_scores
 
     truth = read_labels(truth_path)
     return segmentation_scores(read_labels(labels_path, shape=truth.shape), truth)

@@ -32,7 +32,6 @@ from rsseg.methods.device import seed_everything
 from rsseg.methods.fcn import FCNParams, SuperpixelFCN, compute_setting, training_step
 from rsseg.methods.heap import retained_heap
 
-
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 MEMORY_FORMATS = (torch.contiguous_format, torch.channels_last)
 

@@ -34,13 +34,20 @@ import yaml
 from PIL import Image
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
-from rsseg.methods.device import resolve_device
-from rsseg.methods.consensus import (ConsensusParams, cluster_runs, consensus_segment_scene, run_probabilities,
-                                     run_seed, run_settings, superpixel_scene)
-from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
-from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import write_labels, write_raster
+from rsseg.evaluation.metrics import segmentation_scores
+from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
+from rsseg.methods.consensus import (
+    ConsensusParams,
+    cluster_runs,
+    consensus_segment_scene,
+    run_probabilities,
+    run_seed,
+    run_settings,
+    superpixel_scene,
+)
+from rsseg.methods.device import resolve_device
+from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
 from rsseg.methods.superpixels import felzenszwalb_superpixels
 
 REPO = Path(__file__).resolve().parents[1]

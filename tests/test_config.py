@@ -7,8 +7,14 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
-from rsseg.config import (coerce_booleans, coerce_integers, config_problems, dataset_bands, sensitivity_points,
-                          unknown_settings)
+from rsseg.config import (
+    coerce_booleans,
+    coerce_integers,
+    config_problems,
+    dataset_bands,
+    sensitivity_points,
+    unknown_settings,
+)
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 

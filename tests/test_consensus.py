@@ -5,15 +5,26 @@ import pytest
 import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
+from conftest import synthetic_scene
 from rsseg import IGNORE_LABEL
-from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, cluster_runs, compact_superpixels,
-                                     consensus_features, consensus_segment_scene, neighbour_means, run_probabilities,
-                                     run_seed, run_settings, superpixel_adjacency, superpixel_means,
-                                     superpixel_scene, superpixel_sizes)
+from rsseg.methods.consensus import (
+    ConsensusParams,
+    ProbabilitySums,
+    cluster_runs,
+    compact_superpixels,
+    consensus_features,
+    consensus_segment_scene,
+    neighbour_means,
+    run_probabilities,
+    run_seed,
+    run_settings,
+    superpixel_adjacency,
+    superpixel_means,
+    superpixel_scene,
+    superpixel_sizes,
+)
 from rsseg.methods.fcn import FCNParams
 from rsseg.methods.superpixels import felzenszwalb_superpixels
-
-from conftest import synthetic_scene
 
 # 2x3 superpixels 5, 9, 7 / 5, 9, 2 with the last pixel invalid
 SUPERPIXELS = np.array([[5, 9, 7], [5, 9, 2]])

@@ -12,11 +12,20 @@ from rasterio.transform import from_origin
 
 from conftest import GID5_COLOURS, TEST_DATA, TEST_DIR, Workflow, synthetic_scene
 from rsseg import IGNORE_LABEL
-from rsseg.evaluation.farmland import FARMLAND_COLUMNS
 from rsseg.data.labels import majority_classes
 from rsseg.data.raster import write_labels, write_raster
-from rsseg.report.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
-                                  scene_figure, segment_boundaries, segments_as_classes)
+from rsseg.evaluation.farmland import FARMLAND_COLUMNS
+from rsseg.report.figures import (
+    UNMATCHED_COLOUR,
+    ami_chart,
+    class_palette,
+    composite,
+    display_shape,
+    farmland_chart,
+    scene_figure,
+    segment_boundaries,
+    segments_as_classes,
+)
 
 GID5 = {"type": "colour", "classes": [{"name": n, "colour": list(c)} for n, c in
                                       zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS)]}

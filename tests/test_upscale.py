@@ -6,10 +6,10 @@ import rasterio
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.errors import InputError
+from checkpoint_fixtures import write_random_realesrgan
 from rsseg.data.raster import read_scene, write_raster
 from rsseg.data.spectra import percentile_stretch
-from checkpoint_fixtures import write_random_realesrgan
+from rsseg.errors import InputError
 from rsseg.isagrsc2.upscale import upscale_geotiff, upscale_image
 from rsseg.isagrsc2.weights import load_realesrgan
 

@@ -2,9 +2,9 @@
 
 import logging
 
+from rsseg.evaluation.tables import load_scores, summarise
 from rsseg.files import write_csv
 from rsseg.scripting import run_rule
-from rsseg.evaluation.tables import load_scores, summarise
 
 
 def main(snakemake):

@@ -3,10 +3,10 @@
 import time
 from dataclasses import asdict
 
-from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
-from rsseg.files import write_json
-from rsseg.evaluation.metrics import count_segments
 from rsseg.data.raster import read_scene, write_labels
+from rsseg.evaluation.metrics import count_segments
+from rsseg.files import write_json
+from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
 from rsseg.scripting import run_rule
 
 

@@ -1,8 +1,8 @@
 """Cultivated-land mask of every patch of one scene from its SAM segments and the trained head."""
 
 from rsseg.isagrsc2.classifier import ClassifierParams, load_head, load_segment_models, write_farmland_masks
-from rsseg.methods.device import job_device, seed_everything
 from rsseg.isagrsc2.segmented_patches import iter_scene_patches
+from rsseg.methods.device import job_device, seed_everything
 from rsseg.scripting import run_rule
 
 

@@ -1,9 +1,9 @@
 """Farmland IoU, precision and recall of the classified patches, per patch and pooled."""
 
-from rsseg.evaluation.farmland import farmland_table
-from rsseg.files import write_csv
 from rsseg.data.labels import class_indices
 from rsseg.data.patches import read_manifest
+from rsseg.evaluation.farmland import farmland_table
+from rsseg.files import write_csv
 from rsseg.scripting import named_inputs, run_rule
 
 

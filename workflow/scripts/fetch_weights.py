@@ -1,7 +1,7 @@
 """Install one pretrained checkpoint: link/copy the configured local file, or download it; sha256-verified."""
 
-from rsseg.scripting import run_rule
 from rsseg.isagrsc2.weights import KNOWN_CHECKPOINTS, install_checkpoint
+from rsseg.scripting import run_rule
 
 
 def main(snakemake):

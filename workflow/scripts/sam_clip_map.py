@@ -3,14 +3,14 @@
 import time
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods.device import job_device, seed_everything
-from rsseg.files import read_json, write_json
 from rsseg.data.patches import read_manifest
-from rsseg.isagrsc2.segmented_patches import iter_scene_patches
 from rsseg.data.raster import open_raster, write_labels
+from rsseg.files import read_json, write_json
 from rsseg.isagrsc2.sam_clip import SamClipParams, scene_semantic_map
-from rsseg.scripting import run_rule
+from rsseg.isagrsc2.segmented_patches import iter_scene_patches
 from rsseg.isagrsc2.weights import load_clip
+from rsseg.methods.device import job_device, seed_everything
+from rsseg.scripting import run_rule
 
 
 def main(snakemake):

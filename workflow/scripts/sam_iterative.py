@@ -2,13 +2,13 @@
 
 import time
 
-from rsseg.methods.device import job_device, seed_everything
-from rsseg.files import write_csv, write_json
 from rsseg.data.patches import read_manifest
+from rsseg.files import write_csv, write_json
 from rsseg.isagrsc2.sam_iterative import SamParams, make_sam_generator
 from rsseg.isagrsc2.sam_patches import segment_patches
-from rsseg.scripting import run_rule
 from rsseg.isagrsc2.weights import load_sam
+from rsseg.methods.device import job_device, seed_everything
+from rsseg.scripting import run_rule
 
 
 def main(snakemake):

@@ -1,7 +1,7 @@
 """Cut the seeded random patches of one scene and its labels; write their manifest."""
 
-from rsseg.files import write_csv
 from rsseg.data.patches import PatchParams, sample_patches
+from rsseg.files import write_csv
 from rsseg.scripting import run_rule
 
 

@@ -1,8 +1,8 @@
 """Draw one scene's image, ground truth and segmentations side by side (or one method's quick-look)."""
 
-from rsseg.report.figures import class_palette, scene_figure
-from rsseg.files import read_json
 from rsseg.data.labels import class_names
+from rsseg.files import read_json
+from rsseg.report.figures import class_palette, scene_figure
 from rsseg.scripting import run_rule
 
 

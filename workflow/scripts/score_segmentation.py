@@ -1,8 +1,8 @@
 """Score one segmentation against the scene's labels."""
 
-from rsseg.files import read_json, write_json
-from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.data.raster import read_labels
+from rsseg.evaluation.metrics import segmentation_scores
+from rsseg.files import read_json, write_json
 from rsseg.scripting import run_rule
 
 

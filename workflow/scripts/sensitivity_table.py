@@ -1,8 +1,8 @@
 """The parameter study's table: mean AMI over the scenes for every point, the published setting first."""
 
+from rsseg.evaluation.sensitivity import sensitivity_table
 from rsseg.files import read_json, write_csv
 from rsseg.scripting import named_inputs, run_rule
-from rsseg.evaluation.sensitivity import sensitivity_table
 
 
 def main(snakemake):

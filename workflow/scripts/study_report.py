@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from rsseg.scripting import run_rule
 from rsseg.report.study_page import write_study_report
+from rsseg.scripting import run_rule
 
 
 def caption(path):

@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from rsseg.evaluation.study import study_ami_table, study_farmland_table
 from rsseg.files import write_csv
 from rsseg.scripting import named_inputs, run_rule
-from rsseg.evaluation.study import study_ami_table, study_farmland_table
 
 
 def main(snakemake):

@@ -3,8 +3,8 @@
 import logging
 
 from rsseg.data.raster import read_scene, write_labels
-from rsseg.scripting import run_rule
 from rsseg.methods.superpixels import felzenszwalb_superpixels
+from rsseg.scripting import run_rule
 
 
 def main(snakemake):

@@ -1,10 +1,10 @@
 """Train the cultivated-land head on the SAM segments of every scene of a dataset."""
 
-from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, save_head, train_on_patches
-from rsseg.methods.device import job_device, seed_everything
-from rsseg.files import write_csv
 from rsseg.data.labels import class_indices
+from rsseg.files import write_csv
+from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, save_head, train_on_patches
 from rsseg.isagrsc2.segmented_patches import iter_scene_patches
+from rsseg.methods.device import job_device, seed_everything
 from rsseg.scripting import run_rule
 
 

@@ -1,10 +1,10 @@
 """Upscale every patch of a manifest 4x with Real-ESRGAN into <patch_id>.tif files."""
 
-from rsseg.methods.device import job_device
 from rsseg.data.patches import read_manifest
-from rsseg.scripting import run_rule
 from rsseg.isagrsc2.upscale import upscale_patches
 from rsseg.isagrsc2.weights import load_realesrgan
+from rsseg.methods.device import job_device
+from rsseg.scripting import run_rule
 
 
 def main(snakemake):

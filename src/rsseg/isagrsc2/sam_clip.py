@@ -14,9 +14,9 @@ import torch
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from .segmented_patches import SegmentedPatch
 from ..params import FromConfig
 from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
+from .segmented_patches import SegmentedPatch
 
 log = logging.getLogger(__name__)
 

@@ -11,10 +11,10 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
-from ..files import StrPath
 from ..data.patches import read_manifest
 from ..data.raster import open_raster, read_image, read_labels
+from ..errors import InputError
+from ..files import StrPath
 
 
 def read_upscaled_rgb(path: StrPath, patch_shape: tuple[int, int], factor: int) -> np.ndarray:

@@ -18,10 +18,10 @@ from affine import Affine
 from numpy.typing import ArrayLike
 from rasterio.windows import Window
 
-from ..errors import InputError
-from ..files import StrPath, atomic_directory, atomic_path
 from ..data.raster import read_scene
 from ..data.spectra import percentile_stretch
+from ..errors import InputError
+from ..files import StrPath, atomic_directory, atomic_path
 from ..params import FromConfig
 
 if TYPE_CHECKING:

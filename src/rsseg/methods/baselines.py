@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..params import FromConfig
 from ..data.spectra import standardise
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
 

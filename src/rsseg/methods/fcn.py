@@ -20,13 +20,22 @@ from skimage.measure import label as connected_components
 from torch import nn
 
 from .. import IGNORE_LABEL
-from .device import seed_everything
-from .heap import retained_heap
-from ..params import FromConfig
 from ..data.spectra import standardise
 from ..data.tiling import tile_windows, window_starts
-from .compute import (AUTO, LAYOUTS, PRECISIONS, ComputeSetting, StepTimer, bfloat16_is_native, candidate_settings,
-                      choose_setting, time_in_turns)
+from ..params import FromConfig
+from .compute import (
+    AUTO,
+    LAYOUTS,
+    PRECISIONS,
+    ComputeSetting,
+    StepTimer,
+    bfloat16_is_native,
+    candidate_settings,
+    choose_setting,
+    time_in_turns,
+)
+from .device import seed_everything
+from .heap import retained_heap
 
 log = logging.getLogger(__name__)
 

@@ -32,10 +32,10 @@ from rasterio.enums import Resampling
 
 from .. import IGNORE_LABEL
 from ..config import SENSITIVITY_PARAMETERS
-from ..files import StrPath, atomic_path
 from ..data.labels import majority_classes
 from ..data.raster import open_raster, valid_mask
 from ..data.spectra import percentile_stretch
+from ..files import StrPath, atomic_path
 from ..params import FromConfig
 
 log = logging.getLogger(__name__)
