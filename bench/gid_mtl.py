@@ -125,10 +125,10 @@ def baseline_methods(config, seed):
     }
 
 
-def cpu_timed(function, *args):
-    """``(result, wall seconds, CPU seconds of this process over all its threads)``."""
+def cpu_timed(function, *args, **kwargs):
+    """``(function(*args, **kwargs), wall seconds, CPU seconds of this process over all its threads)``."""
     start, cpu = time.perf_counter(), time.process_time()
-    result = function(*args)
+    result = function(*args, **kwargs)
     return result, time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -183,15 +183,15 @@ def consensus_prefixes(image, valid, segments, config, precision, device, seed, 
     (scene, run_params, compute, _), wall, cpu = cpu_timed(prepare)
     runs = []
     for run in range(max(run_counts)):
-        (probabilities, _), run_wall, run_cpu = cpu_timed(lambda: run_probabilities(
-            scene, run_params, device=device, seed=run_seed(seed, run), setting=compute))
+        (probabilities, _), run_wall, run_cpu = cpu_timed(run_probabilities, scene, run_params, device=device,
+                                                          seed=run_seed(seed, run), setting=compute)
         runs.append((probabilities, run_wall, run_cpu))
     if save_to:
         np.savez_compressed(save_to, *[probabilities for probabilities, _, _ in runs])
     results = {}
     for count in run_counts:
-        (labels, _), cluster_wall, cluster_cpu = cpu_timed(lambda: cluster_runs(
-            scene, [probabilities for probabilities, _, _ in runs[:count]], params, seed=seed))
+        (labels, _), cluster_wall, cluster_cpu = cpu_timed(
+            cluster_runs, scene, [probabilities for probabilities, _, _ in runs[:count]], params, seed=seed)
         results[count] = (labels, wall + cluster_wall + sum(run[1] for run in runs[:count]),
                           cpu + cluster_cpu + sum(run[2] for run in runs[:count]))
     return results
@@ -211,8 +211,8 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods
           flush=True)
     if not set(methods) & set(FCN_METHODS):
         return []
-    segments, superpixel_seconds, superpixel_cpu = cpu_timed(
-        lambda: felzenszwalb_superpixels(image, valid, **superpixel_settings(config)))
+    segments, superpixel_seconds, superpixel_cpu = cpu_timed(felzenszwalb_superpixels, image, valid,
+                                                             **superpixel_settings(config))
     results = []
 
     def record(method, precision, seed, labels, seconds, cpu_seconds):

@@ -40,7 +40,7 @@ def main(argv=None):
         ami_ax.bar(offsets, [np.mean(a) for a in amis], width, yerr=[np.std(a, ddof=1) if len(a) > 1 else 0
                                                                      for a in amis], capsize=3, color=colour,
                    label=label)
-        for offset, values in zip(offsets, amis):
+        for offset, values in zip(offsets, amis, strict=True):
             ami_ax.plot([offset] * len(values), values, "o", color="0.15", markersize=3)
         if method == "superpixel_fcn":
             time_ax.bar(offsets, [np.mean([run["seconds"] for run in group]) for group in selected], width,

@@ -28,7 +28,8 @@ from rsseg.report.figures import (
 )
 
 GID5 = {"type": "colour", "classes": [{"name": n, "colour": list(c)} for n, c in
-                                      zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS)]}
+                                      zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS,
+                                          strict=True)]}
 NAMES = [c["name"] for c in GID5["classes"]]
 
 
@@ -73,7 +74,7 @@ def test_majority_ties_go_to_the_lower_class_and_several_segments_may_share_one(
     truth = np.array([[1, 0, 2, 2]])
     segments = np.array([[3, 3, 8, 9]])
     ids, classes = majority_classes(segments, truth, n_classes=3)
-    assert dict(zip(ids.tolist(), classes.tolist())) == {3: 0, 8: 2, 9: 2}
+    assert dict(zip(ids.tolist(), classes.tolist(), strict=True)) == {3: 0, 8: 2, 9: 2}
 
 
 def test_segments_as_classes_marks_invalid_and_unmatched_pixels():

@@ -58,5 +58,5 @@ def iter_scene_patches(manifests: Sequence[StrPath], upscaled_dirs: Sequence[Str
     """:func:`iter_segmented_patches` over several scenes, given as parallel lists of their folders."""
     if not len(manifests) == len(upscaled_dirs) == len(labels_dirs):
         raise ValueError("one upscaled folder and one SAM labels folder per manifest are needed")
-    for manifest, upscaled_dir, labels_dir in zip(manifests, upscaled_dirs, labels_dirs):
+    for manifest, upscaled_dir, labels_dir in zip(manifests, upscaled_dirs, labels_dirs, strict=True):
         yield from iter_segmented_patches(read_manifest(manifest), upscaled_dir, labels_dir)

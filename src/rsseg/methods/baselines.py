@@ -186,7 +186,7 @@ def merge_clusters(centres: np.ndarray, counts: np.ndarray, params: IsodataParam
     gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2)
     first, second = np.triu_indices(len(centres), k=1)
     close = gaps[first, second] < params.min_distance
-    pairs = sorted(zip(gaps[first, second][close], first[close], second[close]))
+    pairs = sorted(zip(gaps[first, second][close], first[close], second[close], strict=True))
     merged: set[int] = set()
     new_centres: list[np.ndarray] = []
     for _, i, j in pairs:

@@ -327,7 +327,7 @@ def softmax_rows(model: SuperpixelFCN, image: np.ndarray, params: FCNParams, *, 
                 # classes last: free for channels_last logits, one copy of contiguous ones, which the
                 # softmax over the class axis and the strip then read in order
                 logits = logits.contiguous(memory_format=torch.channels_last)
-                for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1)):
+                for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1), strict=True):
                     strip[:, col:col + win_w] += torch.softmax(window_logits, dim=-1, dtype=torch.float32)
         yield top, strip[:height - top]
 
