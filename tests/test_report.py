@@ -103,7 +103,7 @@ def test_composite_stretches_bands_and_makes_nodata_transparent():
     picture = composite(image[:3], nodata=0)
     assert picture.shape == (40, 40, 4)
     assert picture[..., 3][:5, :5].max() == 0 and picture[..., 3][20:, 20:].min() == 1
-    assert 0 <= picture.min() and picture.max() <= 1
+    assert picture.min() >= 0 and picture.max() <= 1
     with pytest.raises(ValueError, match="three bands"):
         composite(image, nodata=0)
 
