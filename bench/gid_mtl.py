@@ -26,7 +26,9 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import torch
@@ -55,9 +57,15 @@ UNLABELLED = {"gid-mtl5": 5, "gid-mtl15": 15}
 """Class code of unlabelled pixels in each collection."""
 FCN_METHODS = ("superpixel_fcn", "superpixel_fcn_consensus")
 MOSAIC_METHODS = ("kmeans", "isodata", *FCN_METHODS)
+Segmenter = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+"""``(image, valid, k) -> labels``: a method given the number of classes to aim at."""
+FCNRunner = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+"""``(image, valid, superpixels) -> labels``."""
+Arguments = ParamSpec("Arguments")
+Result = TypeVar("Result")
 
 
-def read_tile(folder, name, unlabelled):
+def read_tile(folder: Path, name: str, unlabelled: int) -> tuple[np.ndarray, np.ndarray]:
     """RGB tile as float32 ``(3, h, w)`` and its class map with unlabelled pixels set to IGNORE_LABEL."""
     image = np.asarray(Image.open(folder / "images" / name).convert("RGB"), dtype=np.float32)
     truth = np.asarray(Image.open(folder / "labels" / name))
@@ -66,18 +74,18 @@ def read_tile(folder, name, unlabelled):
     return np.moveaxis(image, -1, 0), np.where(truth == unlabelled, IGNORE_LABEL, truth).astype(np.uint8)
 
 
-def evenly_spaced(names, limit):
+def evenly_spaced(names: list[str], limit: int | None) -> list[str]:
     """At most ``limit`` names spread over the sorted list (names are grouped by class prefix)."""
     if limit is None or limit >= len(names):
         return names
     return [names[i] for i in np.linspace(0, len(names) - 1, limit).round().astype(int)]
 
 
-def tile_names(folder, limit):
+def tile_names(folder: Path, limit: int | None) -> list[str]:
     return evenly_spaced(sorted(path.name for path in (folder / "images").glob("*.png")), limit)
 
 
-def build_mosaic(tiles):
+def build_mosaic(tiles: Sequence[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Tile ``(image (bands, h, w), truth (h, w))`` pairs row-major into one scene.
 
     Every tile is cut to the smallest tile's size (GID-MTL has a few 225 px crops among the 224 px ones).
@@ -100,7 +108,7 @@ def build_mosaic(tiles):
     return image, valid, truth
 
 
-def write_mosaic(folder, image, valid, truth):
+def write_mosaic(folder: Path, image: np.ndarray, valid: np.ndarray, truth: np.ndarray) -> None:
     """``folder/images/mosaic.tif`` (uint8 RGB, 0 in every band where no data) and ``folder/labels/mosaic.tif``
     (class codes, 255 unlabelled), without georeferencing: the layout of the workflow's gid-mtl5 dataset."""
     pixels = np.where(valid, image, 0).astype(np.uint8)
@@ -109,12 +117,12 @@ def write_mosaic(folder, image, valid, truth):
     write_labels(Path(folder) / "labels" / "mosaic.tif", truth, profile)
 
 
-def superpixel_settings(config):
+def superpixel_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``felzenszwalb_superpixels`` the config gives."""
     return {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
 
 
-def baseline_methods(config, seed):
+def baseline_methods(config: Mapping[str, Any], seed: int) -> dict[str, Segmenter]:
     """``(image, valid, k) -> labels`` for K-means and ISODATA, configured as in the study but for k."""
     kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
     isodata = {key: value for key, value in config["isodata"].items() if key != "desired_clusters"}
@@ -125,21 +133,23 @@ def baseline_methods(config, seed):
     }
 
 
-def cpu_timed(function, *args, **kwargs):
+def cpu_timed(function: Callable[Arguments, Result], *args: Arguments.args, **kwargs: Arguments.kwargs
+              ) -> tuple[Result, float, float]:
     """``(function(*args, **kwargs), wall seconds, CPU seconds of this process over all its threads)``."""
     start, cpu = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
     return result, time.perf_counter() - start, time.process_time() - cpu
 
 
-def per_tile(folder, unlabelled, config, device, seed, limit):
+def per_tile(folder: Path, unlabelled: int, config: Mapping[str, Any], device: torch.device, seed: int,
+             limit: int | None) -> list[tuple[str, str, int, float, float]]:
     """Rows ``(collection, method, tiles, mean AMI, seconds per Mpx)`` over the tiles of ``folder``."""
     superpixels = superpixel_settings(config)
     fcn = fcn_runner("superpixel_fcn", config, config["superpixel_fcn"]["precision"], device, seed)
     methods = {**baseline_methods(config, seed), "superpixel_fcn": lambda image, valid, k: fcn(
         image, valid, felzenszwalb_superpixels(image, valid, **superpixels))}
     names = tile_names(folder, limit)
-    amis = {method: [] for method in methods}
+    amis: dict[str, list[float]] = {method: [] for method in methods}
     seconds = dict.fromkeys(methods, 0.0)
     megapixels = 0.0
     for index, name in enumerate(names, 1):
@@ -158,7 +168,7 @@ def per_tile(folder, unlabelled, config, device, seed, limit):
             for method in methods]
 
 
-def fcn_runner(method, config, precision, device, seed):
+def fcn_runner(method: str, config: Mapping[str, Any], precision: str, device: torch.device, seed: int) -> FCNRunner:
     """``(image, valid, segments) -> labels`` of the published FCN or of the consensus of short runs."""
     fcn = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
     if method == "superpixel_fcn":
@@ -168,7 +178,9 @@ def fcn_runner(method, config, precision, device, seed):
                                                                   device=device, seed=seed)[0]
 
 
-def consensus_prefixes(image, valid, segments, config, precision, device, seed, run_counts, save_to=None):
+def consensus_prefixes(image: np.ndarray, valid: np.ndarray, segments: np.ndarray, config: Mapping[str, Any],
+                       precision: str, device: torch.device, seed: int, run_counts: Sequence[int],
+                       save_to: Path | None = None) -> dict[int, tuple[np.ndarray, float, float]]:
     """The consensus of the first ``k`` runs for every ``k`` of ``run_counts``, from one training of the most:
     ``{k: (labels, wall seconds, CPU seconds)}``, each as if the method ran with ``runs: k`` (the first runs of
     a consensus do not depend on how many follow). ``save_to``: also write every run's superpixel probabilities
@@ -176,11 +188,9 @@ def consensus_prefixes(image, valid, segments, config, precision, device, seed, 
     fcn = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
     params = ConsensusParams.from_config(config.get(ConsensusParams.section))
 
-    def prepare():
-        scene = superpixel_scene(image, valid, segments)
-        return scene, *run_settings(fcn, params, scene, device)
-
-    (scene, run_params, compute, _), wall, cpu = cpu_timed(prepare)
+    scene, scene_wall, scene_cpu = cpu_timed(superpixel_scene, image, valid, segments)
+    (run_params, compute, _), settings_wall, settings_cpu = cpu_timed(run_settings, fcn, params, scene, device)
+    wall, cpu = scene_wall + settings_wall, scene_cpu + settings_cpu
     runs = []
     for run in range(max(run_counts)):
         (probabilities, _), run_wall, run_cpu = cpu_timed(run_probabilities, scene, run_params, device=device,
@@ -188,7 +198,7 @@ def consensus_prefixes(image, valid, segments, config, precision, device, seed, 
         runs.append((probabilities, run_wall, run_cpu))
     if save_to:
         np.savez_compressed(save_to, *[probabilities for probabilities, _, _ in runs])
-    results = {}
+    results: dict[int, tuple[np.ndarray, float, float]] = {}
     for count in run_counts:
         (labels, _), cluster_wall, cluster_cpu = cpu_timed(
             cluster_runs, scene, [probabilities for probabilities, _, _ in runs[:count]], params, seed=seed)
@@ -197,8 +207,9 @@ def consensus_prefixes(image, valid, segments, config, precision, device, seed, 
     return results
 
 
-def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods, write_to=None, run_counts=None,
-           save_runs=None):
+def mosaic(folder: Path, unlabelled: int, config: Mapping[str, Any], device: torch.device, seeds: Sequence[int],
+           precisions: Sequence[str], limit: int | None, methods: Sequence[str], write_to: Path | None = None,
+           run_counts: Sequence[int] | None = None, save_runs: Path | None = None) -> list[dict[str, Any]]:
     """One result dict per method (and FCN precision) and seed on the mosaic of ``folder``'s tiles; with
     ``run_counts``, one for the consensus of each number of runs (:func:`consensus_prefixes`)."""
     names = tile_names(folder, limit)
@@ -213,9 +224,10 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods
         return []
     segments, superpixel_seconds, superpixel_cpu = cpu_timed(felzenszwalb_superpixels, image, valid,
                                                              **superpixel_settings(config))
-    results = []
+    results: list[dict[str, Any]] = []
 
-    def record(method, precision, seed, labels, seconds, cpu_seconds):
+    def record(method: str, precision: str | None, seed: int, labels: np.ndarray, seconds: float,
+               cpu_seconds: float) -> None:
         scores = segmentation_scores(labels, truth)
         results.append(dict(collection=folder.name, method=method, precision=precision, seed=seed, ami=scores["ami"],
                             n_segments=scores["n_segments"], seconds=seconds, cpu_seconds=cpu_seconds,
@@ -246,10 +258,10 @@ def mosaic(folder, unlabelled, config, device, seeds, precisions, limit, methods
     return results
 
 
-def summarise_mosaic(results):
+def summarise_mosaic(results: list[dict[str, Any]]) -> None:
     """Mean and sample standard deviation over the seeds per collection, method and precision; ratios to
     float32."""
-    groups = {}
+    groups: dict[tuple[str, str, str | None], list[dict[str, Any]]] = {}
     for row in results:
         groups.setdefault((row["collection"], row["method"], row["precision"]), []).append(row)
     print(f"{'collection':<11} {'method':<24} {'setting':<21} {'seeds':>5} {'mean AMI':>8} {'std':>6} "
@@ -264,11 +276,12 @@ def summarise_mosaic(results):
         published = groups.get((collection, "superpixel_fcn", precision))
         if not method.startswith("superpixel_fcn_consensus") or published is None:
             continue
-        ami, reference = [row["ami"] for row in rows], [row["ami"] for row in published]
+        ami, published_ami = [row["ami"] for row in rows], [row["ami"] for row in published]
         cpu = np.mean([row["cpu_seconds"] for row in rows]) / np.mean([row["cpu_seconds"] for row in published])
         print(f"{collection} consensus against the published FCN ({precision}): mean AMI "
-              f"{np.mean(ami) - np.mean(reference):+.4f}, sd {np.std(ami, ddof=1) if len(ami) > 1 else 0.0:.4f} "
-              f"against {np.std(reference, ddof=1) if len(reference) > 1 else 0.0:.4f}, {cpu:.2f}x the CPU seconds")
+              f"{np.mean(ami) - np.mean(published_ami):+.4f}, sd {np.std(ami, ddof=1) if len(ami) > 1 else 0.0:.4f} "
+              f"against {np.std(published_ami, ddof=1) if len(published_ami) > 1 else 0.0:.4f}, {cpu:.2f}x the CPU "
+              "seconds")
     for (collection, method, precision), rows in groups.items():
         reference = groups.get((collection, method, "float32/" + (precision or "").partition("/")[2]))
         if precision is None or precision.startswith("float32") or reference is None:
@@ -278,7 +291,7 @@ def summarise_mosaic(results):
         print(f"{collection} {method} {precision}: {speed:.2f}x faster than float32, mean AMI {change:+.4f}")
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=REPO / ".." / "shared" / "data" / "gid_mtl",
                         help="folder holding gid-mtl5/ and gid-mtl15/ (default: %(default)s)")

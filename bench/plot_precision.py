@@ -9,6 +9,7 @@ K-means for reference. Right: seconds of the FCN (superpixels included) per coll
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -17,7 +18,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", type=Path, help="the JSON file of bench/gid_mtl.py --mosaic --json")
     parser.add_argument("figure", type=Path, help="PNG to write")

@@ -1,6 +1,7 @@
 """SAM+CLIP semantic map of one scene: k-means of its patches' segment embeddings, on the scene grid."""
 
 import time
+from typing import Any
 
 from rsseg import IGNORE_LABEL
 from rsseg.data.patches import read_manifest
@@ -13,7 +14,7 @@ from rsseg.methods.device import job_device, seed_everything
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     seed_everything(params.seed)
     device = job_device(params.device, snakemake.threads)
@@ -21,7 +22,8 @@ def main(snakemake):
     with open_raster(inputs.image) as src:
         profile, shape = src.profile, src.shape
     manifest = read_manifest(inputs.manifest)
-    placement = {p.patch_id: (int(p.row), int(p.col)) for p in manifest.itertuples()}
+    placement = {str(patch_id): (int(row), int(col))
+                 for patch_id, row, col in zip(manifest["patch_id"], manifest["row"], manifest["col"], strict=True)}
     start = time.perf_counter()
     patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
     labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
@@ -37,4 +39,5 @@ def main(snakemake):
                               "labelled_fraction": float((labels != IGNORE_LABEL).mean()), "seed": params.seed})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,6 +1,7 @@
 """Iterative SAM segmentation (ISAgrSC2) of every upscaled patch of one scene, timed."""
 
 import time
+from typing import Any
 
 from rsseg.data.patches import read_manifest
 from rsseg.files import write_csv, write_json
@@ -11,7 +12,7 @@ from rsseg.methods.device import job_device, seed_everything
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = snakemake.params
     sam_params = SamParams.from_config(params.sam)
     seed_everything(params.seed)
@@ -27,4 +28,5 @@ def main(snakemake):
                                        "n_patches": len(manifest), "n_segments": len(table), "params": params.sam})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

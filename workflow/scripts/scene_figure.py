@@ -1,12 +1,14 @@
 """Draw one scene's image, ground truth and segmentations side by side (or one method's quick-look)."""
 
+from typing import Any
+
 from rsseg.data.labels import class_names
 from rsseg.files import read_json
 from rsseg.report.figures import class_palette, scene_figure
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params, inputs = snakemake.params, snakemake.input
     amis = [read_json(path)["ami"] for path in inputs.scores]
     segmentations = list(zip(params.methods, inputs.labels, amis, strict=True))
@@ -17,4 +19,5 @@ def main(snakemake):
                  palette=class_palette(params.encoding), max_size=params.max_size, with_truth=params.with_truth)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

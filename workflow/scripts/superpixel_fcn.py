@@ -3,6 +3,7 @@ passes `consensus` settings; write the label map and the run record."""
 
 import time
 from dataclasses import asdict
+from typing import Any
 
 from rsseg.data.raster import read_labels, read_scene, write_labels
 from rsseg.evaluation.metrics import count_segments
@@ -13,7 +14,7 @@ from rsseg.methods.fcn import FCNParams, segment_scene
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = FCNParams.from_config(snakemake.params.fcn)
     consensus = snakemake.params.get("consensus")
     seed = int(snakemake.params.seed)
@@ -37,4 +38,5 @@ def main(snakemake):
                                        "params": {**settings, "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,13 +1,14 @@
 """Felzenszwalb superpixels of one prepared scene, cached for every run of the superpixel FCN."""
 
 import logging
+from typing import Any
 
 from rsseg.data.raster import read_scene, write_labels
 from rsseg.methods.superpixels import felzenszwalb_superpixels
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     image, valid, profile = read_scene(snakemake.input.image)
     params = snakemake.params
     superpixels = felzenszwalb_superpixels(image[list(params.bands)], valid, scale=params.scale,
@@ -18,4 +19,5 @@ def main(snakemake):
     write_labels(snakemake.output.superpixels, superpixels, profile, nodata=None)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

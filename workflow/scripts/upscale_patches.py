@@ -1,5 +1,7 @@
 """Upscale every patch of a manifest 4x with Real-ESRGAN into <patch_id>.tif files."""
 
+from typing import Any
+
 from rsseg.data.patches import read_manifest
 from rsseg.isagrsc2.upscale import upscale_patches
 from rsseg.isagrsc2.weights import load_realesrgan
@@ -7,7 +9,7 @@ from rsseg.methods.device import job_device
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = snakemake.params
     device = job_device(params.device, snakemake.threads)
     upscale_patches(read_manifest(snakemake.input.manifest), snakemake.output.upscaled,
@@ -15,4 +17,5 @@ def main(snakemake):
                     overlap=params.overlap, device=device, half=params.half)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)
