@@ -26,6 +26,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -201,6 +202,9 @@ def report_rule(name: str, result: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from rsseg.config import method_settings
+    from rsseg.methods.superpixels import SuperpixelParams
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="demo", help="dataset of the source scene (default: %(default)s)")
     parser.add_argument("--scene", default="landsat", help="prepared scene to tile (default: %(default)s)")
@@ -240,11 +244,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{source.relative_to(REPO)}/image.tif {source.relative_to(REPO)}/label.tif", file=sys.stderr)
         return 1
     seed = config["seeds"][0] if args.seed is None else args.seed
-    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
-    tile_size = args.superpixel_tile_size
-    if tile_size is None:
-        tile_size = config["superpixels"].get("tile_size")
-    superpixels["tile_size"] = tile_size or None
+    superpixels = asdict(SuperpixelParams.from_config(method_settings(config, "superpixels")))
+    if args.superpixel_tile_size is not None:
+        superpixels["tile_size"] = args.superpixel_tile_size or None
     rule_threads = config["resources"].get("superpixels", config["resources"]["default"])["threads"]
     superpixels["workers"] = rule_threads if args.superpixel_workers is None else args.superpixel_workers
     bands = [dataset["band_names"].index(name) for name in config["superpixels"]["bands"]]

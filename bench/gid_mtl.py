@@ -27,6 +27,7 @@ import math
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -36,6 +37,7 @@ import yaml
 from PIL import Image
 
 from rsseg import IGNORE_LABEL
+from rsseg.config import method_settings
 from rsseg.data.raster import write_labels, write_raster
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
@@ -50,7 +52,7 @@ from rsseg.methods.consensus import (
 )
 from rsseg.methods.device import resolve_device
 from rsseg.methods.fcn import FCNParams, compute_setting, segment_scene
-from rsseg.methods.superpixels import felzenszwalb_superpixels
+from rsseg.methods.superpixels import SuperpixelParams, felzenszwalb_superpixels
 
 REPO = Path(__file__).resolve().parents[1]
 UNLABELLED = {"gid-mtl5": 5, "gid-mtl15": 15}
@@ -119,7 +121,7 @@ def write_mosaic(folder: Path, image: np.ndarray, valid: np.ndarray, truth: np.n
 
 def superpixel_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """The keyword arguments of ``felzenszwalb_superpixels`` the config gives."""
-    return {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size", "tile_size")}
+    return asdict(SuperpixelParams.from_config(method_settings(config, "superpixels")))
 
 
 def baseline_methods(config: Mapping[str, Any], seed: int) -> dict[str, Segmenter]:

@@ -23,6 +23,7 @@ from rsseg.config import (
     config_problems,
     dataset_archives,
     dataset_bands,
+    method_settings,
     unknown_settings,
 )
 from rsseg.placement import folder_state, unavailable_reason

@@ -14,10 +14,7 @@ rule superpixels:
         **rule_resources("superpixels"),
     params:
         bands=lambda w: band_indices(w.dataset, "superpixel_bands"),
-        scale=config["superpixels"]["scale"],
-        sigma=config["superpixels"]["sigma"],
-        min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
+        superpixels=method_settings(config, "superpixels"),
         remade=remakes("superpixels"),
     script:
         "../scripts/superpixels.py"
