@@ -41,9 +41,7 @@ rule upscale_patches:
         **rule_resources("upscale_patches"),
     params:
         bands=lambda w: band_indices(w.dataset, "upscale_bands"),
-        tile=config["upscale"]["tile"],
-        overlap=config["upscale"]["overlap"],
-        half=config["upscale"]["half"],
+        upscale=method_settings(config, "upscale"),
         device=config["device"],
     script:
         "../scripts/upscale_patches.py"
