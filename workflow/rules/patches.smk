@@ -15,9 +15,7 @@ rule sample_patches:
     resources:
         **rule_resources("sample_patches"),
     params:
-        size=config["patches"]["size"],
-        n_patches=config["patches"]["n_patches"],
-        min_valid_fraction=config["patches"]["min_valid_fraction"],
+        patches=config["patches"],
         seed=FIRST_SEED,
     script:
         "../scripts/sample_patches.py"

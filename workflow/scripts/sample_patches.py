@@ -9,7 +9,7 @@ from rsseg.scripting import run_rule
 
 def main(snakemake: Any) -> None:
     params = snakemake.params
-    patches = PatchParams(size=params.size, n_patches=params.n_patches, min_valid_fraction=params.min_valid_fraction)
+    patches = PatchParams.from_config(params.patches)
     manifest = sample_patches(snakemake.input.image, snakemake.input.label, snakemake.output.patches,
                               scene=snakemake.wildcards.scene, params=patches, seed=params.seed)
     write_csv(snakemake.output.manifest, manifest)
