@@ -16,6 +16,7 @@ from rsseg.scripting import run_rule
 
 def main(snakemake: Any) -> None:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
+    sam_clip = SamClipParams.from_config(params.sam_clip)
     seed_everything(params.seed)
     device = job_device(params.device, snakemake.threads)
     clip = load_clip(inputs.clip, params.clip_model, device)
@@ -27,15 +28,14 @@ def main(snakemake: Any) -> None:
     start = time.perf_counter()
     patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
     labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
-                                            params=SamClipParams(n_clusters=params.n_clusters), seed=params.seed,
-                                            batch_size=params.batch_size)
+                                            params=sam_clip, seed=params.seed)
     seconds = time.perf_counter() - start
     write_labels(outputs.labels, labels, profile)
     sam_seconds = read_json(inputs.sam_info)["seconds"]
     # SAM's time is part of the method's; Real-ESRGAN's is not timed (a shared preprocessing step)
     write_json(outputs.info, {"method": "sam_clip", "seconds": sam_seconds + seconds, "sam_seconds": sam_seconds,
                               "clip_seconds": seconds, "device": str(device), "threads": snakemake.threads,
-                              "n_segments": n_segments, "n_clusters": params.n_clusters,
+                              "n_segments": n_segments, "n_clusters": sam_clip.n_clusters,
                               "labelled_fraction": float((labels != IGNORE_LABEL).mean()), "seed": params.seed})
 
 
