@@ -10,8 +10,18 @@ from checkpoint_fixtures import write_random_realesrgan
 from rsseg.data.raster import read_scene, write_raster
 from rsseg.data.spectra import percentile_stretch
 from rsseg.errors import InputError
-from rsseg.isagrsc2.upscale import upscale_geotiff, upscale_image
+from rsseg.isagrsc2.upscale import iter_upscaled_tiles, upscale_geotiff
 from rsseg.isagrsc2.weights import load_realesrgan
+
+
+def upscale_image(model, image, **tiling):
+    """An RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) upscaled to uint8 ``(3, s*h, s*w)`` in memory: the
+    blocks :func:`iter_upscaled_tiles` gives, each put in its window (the workflow writes them to a GeoTIFF)."""
+    _, height, width = np.shape(image)
+    out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
+    for window, block in iter_upscaled_tiles(model, image, **tiling):
+        out[:, window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width] = block
+    return out
 
 
 @pytest.fixture(scope="module")

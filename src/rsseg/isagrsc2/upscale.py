@@ -82,18 +82,6 @@ def iter_upscaled_tiles(model: "ImageModelDescriptor", image: np.ndarray, *, til
         yield Window(col * scale, row * scale, (col_end - col) * scale, (row_end - row) * scale), block
 
 
-def upscale_image(model: "ImageModelDescriptor", image: np.ndarray, *, tile: int = UpscaleParams.tile,
-                  overlap: int = UpscaleParams.overlap, device: torch.device | str = "cpu",
-                  half: bool = UpscaleParams.half) -> np.ndarray:
-    """Upscale an RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) to uint8 ``(3, s*h, s*w)``."""
-    _, height, width = np.shape(image)
-    out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
-    for window, block in iter_upscaled_tiles(model, image, tile=tile, overlap=overlap, device=device, half=half):
-        out[:, window.row_off:window.row_off + window.height,
-            window.col_off:window.col_off + window.width] = block
-    return out
-
-
 def upscaled_profile(profile: Mapping[str, Any], scale: int) -> dict[str, Any]:
     """GeoTIFF profile of an RGB uint8 image ``scale`` times finer on the same footprint and CRS."""
     width, height = profile["width"] * scale, profile["height"] * scale
