@@ -214,8 +214,8 @@ def fit_isodata(samples: np.ndarray, params: IsodataParams, rng: np.random.Gener
     samples = np.asarray(samples, dtype=np.float64)
     n_samples = len(samples)
     min_members = params.min_cluster_size * n_samples
-    initial = params.desired_clusters if params.initial_clusters is None else params.initial_clusters
-    start = rng.choice(n_samples, size=min(initial, n_samples), replace=False)
+    assert params.initial_clusters is not None  # IsodataParams.__post_init__ fills it from desired_clusters
+    start = rng.choice(n_samples, size=min(params.initial_clusters, n_samples), replace=False)
     fit = IsodataFit(centres=samples[start].copy())
     for iteration in range(1, params.max_iterations + 1):
         centres = fit.centres
