@@ -131,6 +131,7 @@ def superpixel_fcn_rule(image_path: Path, superpixels_path: Path, out_path: Path
 
     from rsseg.data.raster import read_labels, read_scene, write_labels
     from rsseg.data.spectra import standardise
+    from rsseg.data.tiling import window_shape
     from rsseg.methods.compute import describe_hardware
     from rsseg.methods.device import resolve_device
     from rsseg.methods.fcn import FCNParams, compute_setting, predict_labels, train_fcn
@@ -144,7 +145,7 @@ def superpixel_fcn_rule(image_path: Path, superpixels_path: Path, out_path: Path
     standardised = standardise(image, valid, in_place=True)  # as the rule does; it keeps ``superpixels``
     clock.lap("standardise")
     setting, choice = compute_setting(params, bands=image.shape[0], device=device,
-                                      window=(min(params.window, valid.shape[0]), min(params.window, valid.shape[1])))
+                                      window=window_shape(valid.shape[0], valid.shape[1], params.window))
     clock.lap("choose")
     model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     clock.lap("training")

@@ -39,6 +39,7 @@ from PIL import Image
 from rsseg import IGNORE_LABEL
 from rsseg.config import method_settings
 from rsseg.data.raster import write_labels, write_raster
+from rsseg.data.tiling import window_shape
 from rsseg.evaluation.metrics import segmentation_scores
 from rsseg.methods.baselines import IsodataParams, isodata_segment, kmeans_segment
 from rsseg.methods.consensus import (
@@ -243,8 +244,8 @@ def mosaic(folder: Path, unlabelled: int, config: Mapping[str, Any], device: tor
                 record(method, None, seed, *cpu_timed(segment, image, valid, k))
         for precision in precisions:
             params = FCNParams.from_config({**config["superpixel_fcn"], "precision": precision})
-            window = (min(params.window, height), min(params.window, width))
-            setting = compute_setting(params, bands=image.shape[0], window=window, device=device)[0].name
+            setting = compute_setting(params, bands=image.shape[0], window=window_shape(height, width, params.window),
+                                      device=device)[0].name
             for method in (m for m in FCN_METHODS if m in methods):
                 if method == "superpixel_fcn_consensus" and run_counts:
                     save_to = save_runs and Path(save_runs) / f"{folder.name}-{setting.replace('/', '-')}-{seed}.npz"

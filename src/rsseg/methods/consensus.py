@@ -32,9 +32,10 @@ from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
 from ..data.spectra import standardise
+from ..data.tiling import window_shape
 from ..params import FromConfig
 from .compute import ComputeSetting
-from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
+from .fcn import FCNParams, compute_record, compute_setting, softmax_rows, train_fcn
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +199,7 @@ def run_settings(fcn: FCNParams, params: ConsensusParams, scene: SuperpixelScene
     run_params = FCNParams(**{**asdict(fcn), "epochs": params.epochs})
     height, width = scene.valid.shape
     setting, choice = compute_setting(run_params, bands=scene.standardised.shape[0], device=device,
-                                      window=(min(fcn.window, height), min(fcn.window, width)))
+                                      window=window_shape(height, width, fcn.window))
     return run_params, setting, choice
 
 
@@ -254,7 +255,5 @@ def consensus_segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: n
              clustering["run_classes"], len(scene.sizes), clustering["n_clusters"])
     info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
             "cluster_seconds": time.perf_counter() - trained, "run_seeds": seeds,
-            "run_losses": [losses for _, losses in runs], **clustering, "device": str(device),
-            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
-            "compute_setting": choice}
+            "run_losses": [losses for _, losses in runs], **clustering, **compute_record(device, setting, choice)}
     return labels, info

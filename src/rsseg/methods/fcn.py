@@ -21,7 +21,7 @@ from torch import nn
 
 from .. import IGNORE_LABEL
 from ..data.spectra import standardise
-from ..data.tiling import tile_windows, window_starts
+from ..data.tiling import tile_windows, window_shape, window_starts
 from ..params import FromConfig
 from .compute import (
     AUTO,
@@ -242,6 +242,13 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     return setting, record
 
 
+def compute_record(device: torch.device, setting: ComputeSetting, choice: dict[str, Any]) -> dict[str, Any]:
+    """How a run computed, for its run record: the device and its threads, the dtype and layout, and how they were
+    chosen (:func:`compute_setting`)."""
+    return {"device": str(device), "threads": torch.get_num_threads(), "dtype": setting.precision,
+            "layout": setting.layout, "compute_setting": choice}
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
               device: torch.device | str, seed: int, setting: ComputeSetting) -> tuple[SuperpixelFCN, list[float]]:
     """Train a fresh :class:`SuperpixelFCN` on one scene in ``setting``; returns ``(model, epoch_mean_losses)``.
@@ -305,7 +312,7 @@ def softmax_rows(model: SuperpixelFCN, image: np.ndarray, params: FCNParams, *, 
     """
     device = torch.device(device)
     _, height, width = image.shape
-    win_h, win_w = min(params.window, height), min(params.window, width)
+    win_h, win_w = window_shape(height, width, params.window)
     image_t = scene_tensor(image, device)
     cols = window_starts(width, params.window, params.stride)
     strip = torch.zeros((win_h, width, params.n_classes), device=device)
@@ -387,13 +394,12 @@ def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray,
     standardised = standardise(image, valid, in_place=in_place)
     start = time.perf_counter()
     setting, choice = compute_setting(params, bands=image.shape[0], device=device,
-                                      window=(min(params.window, image.shape[1]), min(params.window, image.shape[2])))
+                                      window=window_shape(image.shape[1], image.shape[2], params.window))
     chosen = time.perf_counter()
     model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     trained = time.perf_counter()
     labels = predict_labels(model, standardised, valid, params, device=device, setting=setting)
     info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
-            "predict_seconds": time.perf_counter() - trained, "epoch_losses": losses, "device": str(device),
-            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
-            "compute_setting": choice}
+            "predict_seconds": time.perf_counter() - trained, "epoch_losses": losses,
+            **compute_record(device, setting, choice)}
     return labels, info
