@@ -51,12 +51,14 @@ def mirror_indices(length: int, source_length: int) -> np.ndarray:
 
 def build_scene(image_path: Path, label_path: Path, width: int, height: int, folder: Path) -> tuple[Path, Path]:
     """Mirror-tile a scene and its labels to ``width`` x ``height`` px; returns the two new paths."""
+    from rsseg.data.raster import block_layout
+
     out = {}
     for name, path in (("image", image_path), ("label", label_path)):
         with rasterio.open(path) as src:
             data, profile = src.read(), src.profile
         rows, cols = mirror_indices(height, data.shape[1]), mirror_indices(width, data.shape[2])
-        profile.update(width=width, height=height, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+        profile.update(width=width, height=height, compress="deflate", **block_layout(width, height))
         out[name] = Path(folder) / f"{name}.tif"
         with rasterio.open(out[name], "w", **profile) as dst:
             for top in range(0, height, ROWS_PER_WRITE):

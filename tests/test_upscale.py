@@ -10,7 +10,7 @@ from checkpoint_fixtures import write_random_realesrgan
 from rsseg.data.raster import read_scene, write_raster
 from rsseg.data.spectra import percentile_stretch
 from rsseg.errors import InputError
-from rsseg.isagrsc2.upscale import iter_upscaled_tiles, upscale_geotiff
+from rsseg.isagrsc2.upscale import iter_upscaled_tiles, upscale_geotiff, upscaled_profile
 from rsseg.isagrsc2.weights import load_realesrgan
 
 
@@ -89,6 +89,13 @@ def test_geotiff_is_stretched_upscaled_and_georeferenced_at_a_quarter_pixel(mode
     stacked, valid, _ = read_scene(tmp_path / "patch.tif")
     expected = upscale_image(model, percentile_stretch(stacked[[1, 2, 3]], valid), tile=16, overlap=8)
     assert np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize(("patch_px", "tiled"), [(20, False), (64, True)])
+def test_an_upscaled_patch_as_large_as_a_tile_is_written_in_tiles(patch_px, tiled):
+    profile = upscaled_profile({"width": patch_px, "height": patch_px, "transform": from_origin(0, 64, 1, 1)}, 4)
+    layout = {key: profile[key] for key in ("tiled", "blockxsize", "blockysize") if key in profile}
+    assert layout == ({"tiled": True, "blockxsize": 256, "blockysize": 256} if tiled else {"tiled": False})
 
 
 def test_geotiff_without_the_requested_bands_is_an_input_error(model, tmp_path):

@@ -18,7 +18,7 @@ from affine import Affine
 from numpy.typing import ArrayLike
 from rasterio.windows import Window
 
-from ..data.raster import read_scene
+from ..data.raster import block_layout, read_scene
 from ..data.spectra import percentile_stretch
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
@@ -85,11 +85,9 @@ def iter_upscaled_tiles(model: "ImageModelDescriptor", image: np.ndarray, *, til
 def upscaled_profile(profile: Mapping[str, Any], scale: int) -> dict[str, Any]:
     """GeoTIFF profile of an RGB uint8 image ``scale`` times finer on the same footprint and CRS."""
     width, height = profile["width"] * scale, profile["height"] * scale
-    out = dict(driver="GTiff", count=3, dtype="uint8", width=width, height=height, crs=profile.get("crs"),
-               transform=profile["transform"] @ Affine.scale(1 / scale), compress="deflate", photometric="RGB")
-    if width >= 256 and height >= 256:
-        out.update(tiled=True, blockxsize=256, blockysize=256)
-    return out
+    return dict(driver="GTiff", count=3, dtype="uint8", width=width, height=height, crs=profile.get("crs"),
+                transform=profile["transform"] @ Affine.scale(1 / scale), compress="deflate", photometric="RGB",
+                **block_layout(width, height))
 
 
 def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model: "ImageModelDescriptor", *, bands: Sequence[int],
