@@ -24,8 +24,11 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import rasterio
@@ -37,22 +40,25 @@ PUBLISHED_EPOCHS = 10
 RULES = ["superpixels", "superpixel_fcn", "kmeans"]
 ROWS_PER_WRITE = 256
 """Rows of the built scene written at a time, so building it never holds the whole scene."""
+Result = TypeVar("Result")
 
 
-def mirror_indices(length, source_length):
+def mirror_indices(length: int, source_length: int) -> np.ndarray:
     """Indices ``0, 1, .., n-1, n-1, .., 0, 0, ..`` of length ``length``: a seamless mirror tiling."""
     period = np.arange(length) % (2 * source_length)
     return np.where(period < source_length, period, 2 * source_length - 1 - period)
 
 
-def build_scene(image_path, label_path, width, height, folder):
+def build_scene(image_path: Path, label_path: Path, width: int, height: int, folder: Path) -> tuple[Path, Path]:
     """Mirror-tile a scene and its labels to ``width`` x ``height`` px; returns the two new paths."""
+    from rsseg.data.raster import block_layout
+
     out = {}
     for name, path in (("image", image_path), ("label", label_path)):
         with rasterio.open(path) as src:
             data, profile = src.read(), src.profile
         rows, cols = mirror_indices(height, data.shape[1]), mirror_indices(width, data.shape[2])
-        profile.update(width=width, height=height, tiled=True, blockxsize=256, blockysize=256, compress="deflate")
+        profile.update(width=width, height=height, compress="deflate", **block_layout(width, height))
         out[name] = Path(folder) / f"{name}.tif"
         with rasterio.open(out[name], "w", **profile) as dst:
             for top in range(0, height, ROWS_PER_WRITE):
@@ -61,7 +67,7 @@ def build_scene(image_path, label_path, width, height, folder):
     return out["image"], out["label"]
 
 
-def peak_rss_gib():
+def peak_rss_gib() -> float:
     """Peak resident memory of this process so far (Linux reports ``ru_maxrss`` in KiB).
 
     Forked Felzenszwalb workers are left out: ``RUSAGE_CHILDREN`` would count the parent's pages
@@ -70,7 +76,7 @@ def peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def cpu_seconds():
+def cpu_seconds() -> float:
     """CPU seconds of this process (all threads) and of its finished children (worker processes)."""
     times = os.times()
     return times.user + times.system + times.children_user + times.children_system
@@ -83,24 +89,25 @@ class Stopwatch:
     grow when other processes take the cores, wall seconds do.
     """
 
-    def __init__(self):
-        self.seconds, self.cpu_seconds = {}, {}
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self.last, self.last_cpu = time.perf_counter(), cpu_seconds()
 
-    def lap(self, stage):
+    def lap(self, stage: str) -> None:
         now, now_cpu = time.perf_counter(), cpu_seconds()
         self.seconds[stage], self.cpu_seconds[stage] = now - self.last, now_cpu - self.last_cpu
         self.last, self.last_cpu = now, now_cpu
 
-    def result(self, **extra):
+    def result(self, **extra: Any) -> dict[str, Any]:
         return {"seconds": self.seconds, "cpu_seconds": self.cpu_seconds, "peak_rss_gib": peak_rss_gib(), **extra}
 
 
-def setup_child_logging():
+def setup_child_logging() -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="    %(name)s: %(message)s")
 
 
-def superpixels_rule(image_path, out_path, bands, params):
+def superpixels_rule(image_path: Path, out_path: Path, bands: list[int], params: dict[str, Any]) -> dict[str, Any]:
     """The work of the ``superpixels`` rule; returns stage seconds, peak RSS and the superpixel count."""
     from rsseg.data.raster import read_scene, write_labels
     from rsseg.methods.superpixels import felzenszwalb_superpixels
@@ -116,21 +123,23 @@ def superpixels_rule(image_path, out_path, bands, params):
     return clock.result(n_superpixels=int(superpixels.max()) + 1)
 
 
-def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, seed):
+def superpixel_fcn_rule(image_path: Path, superpixels_path: Path, out_path: Path, settings: dict[str, Any],
+                        device_choice: str, seed: int) -> dict[str, Any]:
     """The work of the ``superpixel_fcn`` rule; returns stage seconds, peak memory and the losses.
 
     Calls the steps of :func:`rsseg.methods.fcn.segment_scene` one by one to time each of them.
     """
     import torch
 
+    from rsseg.data.raster import read_labels, read_scene, write_labels
+    from rsseg.data.spectra import standardise
+    from rsseg.data.tiling import window_shape
     from rsseg.methods.compute import describe_hardware
     from rsseg.methods.device import resolve_device
     from rsseg.methods.fcn import FCNParams, compute_setting, predict_labels, train_fcn
-    from rsseg.data.raster import read_labels, read_scene, write_labels
-    from rsseg.data.spectra import standardise
 
     setup_child_logging()
-    device, params = resolve_device(device), FCNParams.from_config(params)
+    device, params = resolve_device(device_choice), FCNParams.from_config(settings)
     clock = Stopwatch()
     image, valid, profile = read_scene(image_path)
     superpixels = read_labels(superpixels_path, shape=valid.shape)
@@ -138,7 +147,7 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     standardised = standardise(image, valid, in_place=True)  # as the rule does; it keeps ``superpixels``
     clock.lap("standardise")
     setting, choice = compute_setting(params, bands=image.shape[0], device=device,
-                                      window=(min(params.window, valid.shape[0]), min(params.window, valid.shape[1])))
+                                      window=window_shape(valid.shape[0], valid.shape[1], params.window))
     clock.lap("choose")
     model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     clock.lap("training")
@@ -154,10 +163,10 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
     return clock.result(**extra)
 
 
-def kmeans_rule(image_path, out_path, n_clusters, params, seed):
+def kmeans_rule(image_path: Path, out_path: Path, n_clusters: int, params: dict[str, Any], seed: int) -> dict[str, Any]:
     """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
-    from rsseg.methods.baselines import kmeans_segment
     from rsseg.data.raster import read_scene, write_labels
+    from rsseg.methods.baselines import kmeans_segment
 
     clock = Stopwatch()
     image, valid, profile = read_scene(image_path)
@@ -169,33 +178,36 @@ def kmeans_rule(image_path, out_path, n_clusters, params, seed):
     return clock.result()
 
 
-def score(labels_path, truth_path):
-    from rsseg.evaluation.metrics import segmentation_scores
+def score(labels_path: Path, truth_path: Path) -> dict[str, Any]:
     from rsseg.data.raster import read_labels
+    from rsseg.evaluation.metrics import segmentation_scores
 
     truth = read_labels(truth_path)
     return segmentation_scores(read_labels(labels_path, shape=truth.shape), truth)
 
 
-def in_fresh_process(function, *args):
+def in_fresh_process(function: Callable[..., Result], *args: Any) -> Result:
     """Run ``function(*args)`` in a new process (spawned, like a Snakemake job) and return its result."""
     with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
         return pool.submit(function, *args).result()
 
 
-def parse_size(text):
+def parse_size(text: str) -> tuple[int, int]:
     width, _, height = text.lower().partition("x")
     return int(width), int(height)
 
 
-def report_rule(name, result):
+def report_rule(name: str, result: dict[str, Any]) -> None:
     stages = ", ".join(f"{stage} {seconds:.1f}/{result['cpu_seconds'][stage]:.1f}"
                        for stage, seconds in result["seconds"].items())
     print(f"{name:<24} {sum(result['seconds'].values()):8.1f} s wall {sum(result['cpu_seconds'].values()):8.1f} s CPU  "
           f"peak RSS {result['peak_rss_gib']:.2f} GiB  (wall/CPU s: {stages})", flush=True)
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
+    from rsseg.config import method_settings
+    from rsseg.methods.superpixels import SuperpixelParams
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dataset", default="demo", help="dataset of the source scene (default: %(default)s)")
     parser.add_argument("--scene", default="landsat", help="prepared scene to tile (default: %(default)s)")
@@ -235,11 +247,9 @@ def main(argv=None):
               f"{source.relative_to(REPO)}/image.tif {source.relative_to(REPO)}/label.tif", file=sys.stderr)
         return 1
     seed = config["seeds"][0] if args.seed is None else args.seed
-    superpixels = {key: config["superpixels"][key] for key in ("scale", "sigma", "min_size")}
-    tile_size = args.superpixel_tile_size
-    if tile_size is None:
-        tile_size = config["superpixels"].get("tile_size")
-    superpixels["tile_size"] = tile_size or None
+    superpixels = asdict(SuperpixelParams.from_config(method_settings(config, "superpixels")))
+    if args.superpixel_tile_size is not None:
+        superpixels["tile_size"] = args.superpixel_tile_size or None
     rule_threads = config["resources"].get("superpixels", config["resources"]["default"])["threads"]
     superpixels["workers"] = rule_threads if args.superpixel_workers is None else args.superpixel_workers
     bands = [dataset["band_names"].index(name) for name in config["superpixels"]["bands"]]

@@ -23,6 +23,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from unittest import mock
 
 import torch
@@ -32,42 +33,44 @@ from rsseg.methods.device import seed_everything
 from rsseg.methods.fcn import FCNParams, SuperpixelFCN, compute_setting, training_step
 from rsseg.methods.heap import retained_heap
 
-
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16}
 MEMORY_FORMATS = (torch.contiguous_format, torch.channels_last)
 
 
-def prepared_step(dtype, memory_format, compiled=False, window=512):
+def prepared_step(dtype: torch.dtype, memory_format: torch.memory_format, compiled: bool = False, window: int = 512
+                  ) -> Callable[[], None]:
     """One training step of a fresh network (published sizes) on a random window, as a function."""
     seed_everything(0)  # as the rule: deterministic algorithms
     model = SuperpixelFCN(4, 32, 64).to(memory_format=memory_format)
+    if compiled:
+        model.compile()  # torch.compile of its forward, in place
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    forward = torch.compile(model) if compiled else model
     x = torch.randn(1, 4, window, window).contiguous(memory_format=memory_format)
     valid = torch.ones(1, window, window, dtype=torch.bool)
     superpixels = torch.randint(0, 700, (1, window, window))
 
-    def step():
-        training_step(forward, optimiser, x, valid, superpixels, n_classes=32, dtype=dtype)
+    def step() -> None:
+        training_step(model, optimiser, x, valid, superpixels, n_classes=32, dtype=dtype)
 
     return step
 
 
-def time_steps(dtype, memory_format, heap, compiled, steps, warmup, window=512):
+def time_steps(dtype: torch.dtype, memory_format: torch.memory_format, heap: bool, compiled: bool, steps: int,
+               warmup: int, window: int = 512) -> tuple[float, float]:
     """Mean seconds and minor page faults of a training step with these settings."""
     step = prepared_step(dtype, memory_format, compiled, window)
     with retained_heap() if heap else contextlib.nullcontext():
         for _ in range(warmup):
             step()
-        faults, start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.perf_counter()
+        faults_before, start = resource.getrusage(resource.RUSAGE_SELF).ru_minflt, time.perf_counter()
         for _ in range(steps):
             step()
         seconds = (time.perf_counter() - start) / steps
-        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / steps
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults_before) / steps
     return seconds, faults
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
@@ -103,7 +106,7 @@ def main(argv=None):
     return 0
 
 
-def report_default_choice(timed, window):
+def report_default_choice(timed: dict[str, float], window: int) -> None:
     """What the rule's default (precision and layout ``auto``) picks here, timed afresh as a first job would, and
     how its step compares with the fastest of the table."""
     params = FCNParams(window=window)
@@ -115,7 +118,7 @@ def report_default_choice(timed, window):
     print(f"the rule's default (auto) runs in {setting.name}, chosen in {took:.1f} s ({timings} per step on "
           f"{window} px)")
     if setting.name in timed:
-        best = min(timed, key=timed.get)
+        best = min(timed, key=timed.__getitem__)
         print(f"its step here: {timed[setting.name]:.3f} s; the fastest, {best}: {timed[best]:.3f} s "
               f"({timed[setting.name] / timed[best] - 1:+.1%})")
 
@@ -125,7 +128,7 @@ CONVOLUTIONS = ("aten::mkldnn_convolution", "aten::convolution_backward", "aten:
                 "aten::_slow_conv2d_backward")
 
 
-def profile_default(steps, warmup, window):
+def profile_default(steps: int, warmup: int, window: int) -> None:
     """The share of each op in the self time of ``steps`` steps in the rule's default setting, and the
     convolutions' float32 or bfloat16 throughput: the profiler counts forward FLOPs; a backward pass computes
     weight and input gradients, twice the forward's."""

@@ -2,10 +2,16 @@ import numpy as np
 import pytest
 
 from rsseg import IGNORE_LABEL
-from rsseg.methods import baselines
-from rsseg.methods.baselines import (IsodataParams, fit_isodata, isodata_segment, kmeans_segment,
-                             label_by_nearest_centre, sample_valid_pixels)
 from rsseg.evaluation.metrics import segmentation_scores
+from rsseg.methods import baselines
+from rsseg.methods.baselines import (
+    IsodataParams,
+    fit_isodata,
+    isodata_segment,
+    kmeans_segment,
+    label_by_nearest_centre,
+    sample_valid_pixels,
+)
 
 
 def blob_image(centres, shape=(40, 50), noise=0.05, seed=0):

@@ -6,11 +6,19 @@ import pytest
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.isagrsc2.classifier import (ClassifierParams, confident_pseudo_labels, dataset_targets, farmland_mask,
-                                       load_head, save_head, train_segment_classifier, zero_shot_scores)
+from rsseg.data.raster import write_labels
 from rsseg.errors import InputError
 from rsseg.evaluation.farmland import FARMLAND_COLUMNS, farmland_table
-from rsseg.data.raster import write_labels
+from rsseg.isagrsc2.classifier import (
+    ClassifierParams,
+    confident_pseudo_labels,
+    dataset_targets,
+    farmland_mask,
+    load_head,
+    save_head,
+    train_segment_classifier,
+    zero_shot_scores,
+)
 from rsseg.isagrsc2.sam_clip import cluster_segments, paste_patch_maps, semantic_map
 from rsseg.isagrsc2.segment_features import CROP_FILL, hue_colour_features, segment_crops
 

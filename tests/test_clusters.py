@@ -31,7 +31,7 @@ def test_the_table_gives_each_method_and_count_its_spread_the_fcn_and_its_contro
         ("kmeans_k16", 0, 0.2, 16), ("kmeans_k16", 1, 0.3, 16), ("kmeans_k5", 0, 0.1, 5), ("kmeans_k5", 1, 0.1, 5),
         ("superpixel_kmeans_kfcn", 0, 0.25, 14), ("superpixel_kmeans_kfcn", 1, 0.35, 18),
         ("superpixel_fcn", 0, 0.3, 14), ("superpixel_fcn", 1, 0.4, 18)]))
-    assert list(zip(table["method"], table["clusters"])) == [
+    assert list(zip(table["method"], table["clusters"], strict=True)) == [
         ("superpixel_fcn", "emergent"), ("superpixel_kmeans", "fcn"), ("kmeans", "5"), ("kmeans", "16")]
     fcn = table.iloc[0]
     assert fcn["ami_mean"] == pytest.approx(0.35) and fcn["ami_sd_seeds"] == pytest.approx(math.sqrt(0.005))

@@ -7,8 +7,14 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
-from rsseg.config import (coerce_booleans, coerce_integers, config_problems, dataset_bands, sensitivity_points,
-                          unknown_settings)
+from rsseg.config import (
+    coerce_booleans,
+    coerce_integers,
+    config_problems,
+    dataset_bands,
+    sensitivity_points,
+    unknown_settings,
+)
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -125,8 +131,9 @@ def test_unknown_settings_are_named_with_the_nearest_valid_key():
         "unknown setting datasets.gid.composite_band (did you mean datasets.gid.composite_bands?)",
         "unknown setting superpixel_fcn.epoch (did you mean superpixel_fcn.epochs?)",
         "unknown setting superpixel_fnc (did you mean superpixel_fcn?)",
-        "unknown setting zzz (valid here: classifier, datasets, device, farmland_iou, isodata, kmeans, methods, "
-        "patches, report, resources, run, sam, sam_clip, seeds, sensitivity, skip_unscored_scenes, study, "
+        "unknown setting zzz (valid here: classifier, datasets, device, farmland_iou, isodata, kmeans, "
+        "matched_clusters, methods, patches, report, resources, run, sam, sam_clip, seeds, sensitivity, "
+        "skip_unscored_scenes, study, "
         "superpixel_fcn, superpixel_fcn_consensus, superpixel_kmeans, superpixels, upscale, weights)"]
     assert unknown_settings(repo_config(), schema()) == []
     with pytest.raises(Exception, match="'superpixel_fnc' was unexpected"):  # the schema itself refuses it too

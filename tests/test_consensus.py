@@ -5,16 +5,27 @@ import pytest
 import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
-from rsseg import IGNORE_LABEL
-from rsseg.methods.consensus import (ConsensusParams, ProbabilitySums, cluster_runs, consensus_features,
-                                     consensus_segment_scene, run_grid, run_probabilities, run_seed, run_settings)
-from rsseg.methods.fcn import FCNParams
-from rsseg.methods.superpixel_features import (compact_superpixels, superpixel_adjacency, superpixel_scene,
-                                               superpixel_sizes)
-from rsseg.methods.superpixels import felzenszwalb_superpixels
-
 from conftest import synthetic_scene
-
+from rsseg import IGNORE_LABEL
+from rsseg.methods.consensus import (
+    ConsensusParams,
+    ProbabilitySums,
+    cluster_runs,
+    consensus_features,
+    consensus_segment_scene,
+    run_grid,
+    run_probabilities,
+    run_seed,
+    run_settings,
+)
+from rsseg.methods.fcn import FCNParams
+from rsseg.methods.superpixel_features import (
+    compact_superpixels,
+    superpixel_adjacency,
+    superpixel_scene,
+    superpixel_sizes,
+)
+from rsseg.methods.superpixels import felzenszwalb_superpixels
 from test_superpixel_features import SUPERPIXELS, VALID
 
 

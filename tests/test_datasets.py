@@ -10,9 +10,9 @@ import yaml
 from conftest import GID5_COLOURS, REPO, rewrite, write_gid_like
 from rsseg import IGNORE_LABEL
 from rsseg.data.datasets import prepare_scene
-from rsseg.errors import InputError
 from rsseg.data.labels import class_indices, decode_labels, pack_rgb, unpack_rgb
 from rsseg.data.sources import place_folder, unpack
+from rsseg.errors import InputError
 
 GID = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["datasets"]["gid"]
 

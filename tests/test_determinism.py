@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import synthetic_scene
 from rsseg.methods.fcn import FCNParams, segment_scene
 from rsseg.methods.superpixels import felzenszwalb_superpixels
-
-from conftest import synthetic_scene
 
 
 def small_scene():

@@ -6,8 +6,8 @@ import pytest
 
 from rsseg.data import download
 from rsseg.data.download import DownloadError, fetch, fetch_google_drive, file_digest, verify_checksum
-from rsseg.errors import InputError
 from rsseg.data.sources import fetch_archive
+from rsseg.errors import InputError
 
 
 def test_fetch_http_verifies_checksum(tmp_path, http_server, tiny_archive):

@@ -1,4 +1,5 @@
-"""The per-rule conda environments: pinned like requirements.txt, and holding what each rule imports.
+"""The lock and the per-rule conda environments: requirements.txt pins what pyproject.toml declares, the envs are
+pinned like it and hold what each rule imports.
 
 Conda channels are not reachable here, so the envs are never built in the tests; instead each rule
 script's imports are run in a fresh interpreter of the test environment that refuses every
@@ -9,6 +10,7 @@ import ast
 import re
 import subprocess
 import sys
+import tomllib
 from importlib.metadata import PackageNotFoundError, distribution
 
 import pytest
@@ -116,6 +118,17 @@ def test_env_pins_are_those_of_requirements(env):
     pins, packages = requirement_pins(), env_packages(env)
     assert {name: packages[name] for name in packages if name not in NOT_PINNED_IN_REQUIREMENTS} == \
         {name: pins.get(name) for name in packages if name not in NOT_PINNED_IN_REQUIREMENTS}
+
+
+def test_the_lock_pins_what_pyproject_declares_at_versions_it_allows_and_nothing_else():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    declared = [Requirement(spec) for spec in (*project["dependencies"], *project["optional-dependencies"]["dev"])]
+    pins = requirement_pins()
+    locked = {r.name: pins.get(canonicalize_name(r.name)) for r in declared}
+    assert [f"{r} (locked: {locked[r.name]})" for r in declared
+            if locked[r.name] is None or locked[r.name] not in r.specifier] == []
+    # a pin beyond the declared packages holds one that comes in with them (jsonschema, timm, black)
+    assert set(pins) - with_dependencies(r.name for r in declared) == set()
 
 
 @pytest.mark.parametrize("rule, script, env", RULES, ids=[rule for rule, _, _ in RULES])

@@ -8,15 +8,22 @@ import pytest
 import torch
 from sklearn.metrics import adjusted_mutual_info_score
 
+from conftest import synthetic_scene
 from rsseg import IGNORE_LABEL
+from rsseg.data.tiling import tile_windows
 from rsseg.methods import compute, fcn
 from rsseg.methods.compute import ComputeSetting
-from rsseg.methods.fcn import (DENSE_VOTE_CELLS, FCNParams, SuperpixelFCN, majority_vote, predict_labels,
-                               remove_small_regions, segment_scene, train_fcn)
+from rsseg.methods.fcn import (
+    DENSE_VOTE_CELLS,
+    FCNParams,
+    SuperpixelFCN,
+    majority_vote,
+    predict_labels,
+    remove_small_regions,
+    segment_scene,
+    train_fcn,
+)
 from rsseg.methods.superpixels import felzenszwalb_superpixels
-from rsseg.data.tiling import tile_windows
-
-from conftest import synthetic_scene
 
 
 def vote_by_loop(predicted, superpixels):

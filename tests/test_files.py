@@ -16,10 +16,9 @@ def umask_022():
 
 
 def test_atomic_path_leaves_nothing_when_the_writer_fails(tmp_path):
-    with pytest.raises(RuntimeError):
-        with atomic_path(tmp_path / "out.tif") as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("interrupted")
+    with pytest.raises(RuntimeError), atomic_path(tmp_path / "out.tif") as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -30,10 +29,9 @@ def test_atomic_path_output_follows_the_umask(tmp_path, umask_022):
 
 
 def test_atomic_directory_appears_whole_or_not_at_all(tmp_path):
-    with pytest.raises(KeyboardInterrupt):
-        with atomic_directory(tmp_path / "tiles") as tmp:
-            (tmp / "a.tif").write_text("one tile")
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), atomic_directory(tmp_path / "tiles") as tmp:
+        (tmp / "a.tif").write_text("one tile")
+        raise KeyboardInterrupt
     assert list(tmp_path.iterdir()) == []
     (tmp_path / "tiles").mkdir()
     (tmp_path / "tiles" / "stale.tif").write_text("from an earlier run")

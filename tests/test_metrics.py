@@ -7,8 +7,12 @@ from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score, fow
 from sklearn.metrics.cluster._expected_mutual_info_fast import expected_mutual_information as sklearn_emi
 
 from rsseg import IGNORE_LABEL
-from rsseg.evaluation.metrics import (contingency_table, expected_mutual_information, farmland_scores,
-                                      segmentation_scores)
+from rsseg.evaluation.metrics import (
+    contingency_table,
+    expected_mutual_information,
+    farmland_scores,
+    segmentation_scores,
+)
 
 
 def test_perfect_and_permuted_labels_score_one():

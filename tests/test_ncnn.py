@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
+from checkpoint_fixtures import write_random_realesrgan_ncnn
 from conftest import sha256_file
 from rsseg.errors import InputError
 from rsseg.isagrsc2.ncnn import FP16_TAG, convert_packaged_realesrgan, read_convolutions, rrdbnet_names
-from rsseg.isagrsc2.testing import write_random_realesrgan_ncnn
-from rsseg.isagrsc2.upscale import upscale_image
 from rsseg.isagrsc2.weights import KNOWN_CHECKPOINTS, install_checkpoint, load_realesrgan
+from test_upscale import upscale_image
 
 MODEL = KNOWN_CHECKPOINTS["realesrgan_x4plus_ncnn"].ncnn_model  # where the registry package has it
 

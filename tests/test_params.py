@@ -12,7 +12,7 @@ import yaml
 
 import rsseg
 from conftest import REPO
-from rsseg.config import BAND_SETTINGS
+from rsseg.config import method_settings
 from rsseg.params import FromConfig
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
@@ -24,12 +24,6 @@ parameters."""
 MODULES = [importlib.import_module(info.name)
            for info in pkgutil.walk_packages(rsseg.__path__, prefix="rsseg.")]
 PARAMS = {cls.section: cls for cls in FromConfig.__subclasses__()}
-
-
-def method_settings(section):
-    """A config section without its band settings, which name bands and are resolved per dataset."""
-    band_keys = {key for band_section, key in BAND_SETTINGS.values() if band_section == section}
-    return {key: value for key, value in CONFIG[section].items() if key not in band_keys}
 
 
 def test_every_section_of_method_settings_has_one_params_class_named_after_it():
@@ -44,7 +38,7 @@ def test_config_section_restates_the_defaults_of_its_params_class(section):
     defaults = {field.name: None if field.default is dataclasses.MISSING else field.default
                 for field in dataclasses.fields(PARAMS[section])}
     settings = {key: tuple(value) if isinstance(value, list) else value
-                for key, value in method_settings(section).items()}
+                for key, value in method_settings(CONFIG, section).items()}
     assert settings == defaults
 
 

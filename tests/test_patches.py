@@ -4,9 +4,9 @@ import rasterio
 from affine import Affine
 from rasterio.transform import from_origin
 
-from rsseg.errors import InputError
 from rsseg.data.patches import MANIFEST_COLUMNS, PatchParams, sample_patches
 from rsseg.data.raster import write_labels, write_raster
+from rsseg.errors import InputError
 
 HEIGHT, WIDTH = 60, 80
 TRANSFORM = from_origin(500000.0, 3400000.0, 4.0, 4.0)

@@ -3,8 +3,8 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from rsseg.errors import InputError
 from rsseg.data.raster import read_labels, read_scene, valid_mask, write_labels, write_raster
+from rsseg.errors import InputError
 
 
 def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):

@@ -12,14 +12,24 @@ from rasterio.transform import from_origin
 
 from conftest import GID5_COLOURS, TEST_DATA, TEST_DIR, Workflow, synthetic_scene
 from rsseg import IGNORE_LABEL
-from rsseg.evaluation.farmland import FARMLAND_COLUMNS
 from rsseg.data.labels import majority_classes
 from rsseg.data.raster import write_labels, write_raster
-from rsseg.report.figures import (UNMATCHED_COLOUR, ami_chart, class_palette, composite, display_shape, farmland_chart,
-                                  scene_figure, segment_boundaries, segments_as_classes)
+from rsseg.evaluation.farmland import FARMLAND_COLUMNS
+from rsseg.report.figures import (
+    UNMATCHED_COLOUR,
+    ami_chart,
+    class_palette,
+    composite,
+    display_shape,
+    farmland_chart,
+    scene_figure,
+    segment_boundaries,
+    segments_as_classes,
+)
 
 GID5 = {"type": "colour", "classes": [{"name": n, "colour": list(c)} for n, c in
-                                      zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS)]}
+                                      zip(["built-up", "farmland", "forest", "meadow", "water"], GID5_COLOURS,
+                                          strict=True)]}
 NAMES = [c["name"] for c in GID5["classes"]]
 
 
@@ -64,7 +74,7 @@ def test_majority_ties_go_to_the_lower_class_and_several_segments_may_share_one(
     truth = np.array([[1, 0, 2, 2]])
     segments = np.array([[3, 3, 8, 9]])
     ids, classes = majority_classes(segments, truth, n_classes=3)
-    assert dict(zip(ids.tolist(), classes.tolist())) == {3: 0, 8: 2, 9: 2}
+    assert dict(zip(ids.tolist(), classes.tolist(), strict=True)) == {3: 0, 8: 2, 9: 2}
 
 
 def test_segments_as_classes_marks_invalid_and_unmatched_pixels():
@@ -93,7 +103,7 @@ def test_composite_stretches_bands_and_makes_nodata_transparent():
     picture = composite(image[:3], nodata=0)
     assert picture.shape == (40, 40, 4)
     assert picture[..., 3][:5, :5].max() == 0 and picture[..., 3][20:, 20:].min() == 1
-    assert 0 <= picture.min() and picture.max() <= 1
+    assert picture.min() >= 0 and picture.max() <= 1
     with pytest.raises(ValueError, match="three bands"):
         composite(image, nodata=0)
 

@@ -6,11 +6,22 @@ import pytest
 import rasterio
 from rasterio.transform import from_origin
 
-from rsseg.errors import InputError
 from rsseg.data.patches import read_manifest
-from rsseg.isagrsc2.sam_iterative import (SamParams, colour_entropy, deduplicate, downsample_instances, drop_small,
-                                 is_under_segmented, iterative_segment, paint_segmented_white, refine_masks,
-                                 should_continue, split_components, unsegmented_mask)
+from rsseg.errors import InputError
+from rsseg.isagrsc2.sam_iterative import (
+    SamParams,
+    colour_entropy,
+    deduplicate,
+    downsample_instances,
+    drop_small,
+    is_under_segmented,
+    iterative_segment,
+    paint_segmented_white,
+    refine_masks,
+    should_continue,
+    split_components,
+    unsegmented_mask,
+)
 from rsseg.isagrsc2.sam_patches import segment_patches
 
 # loop tests: nothing is refined (no mask covers more than the whole image) and no size filter bites

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 import rasterio
 
+from checkpoint_fixtures import write_random_clip, write_random_realesrgan, write_random_sam
 from conftest import sha256_file
 from rsseg.evaluation.farmland import FARMLAND_COLUMNS
-from rsseg.isagrsc2.testing import write_random_clip, write_random_realesrgan, write_random_sam
 
 pytestmark = pytest.mark.e2e
 

@@ -92,7 +92,7 @@ def test_profile_runs_every_job_as_a_slurm_job_with_the_rule_resources(slurm_par
     log = done.stdout + done.stderr
 
     table = pd.read_csv(tiny_workflow.workdir / "results" / "tiny_ami.csv")
-    assert sorted(zip(table["scene"], table["method"])) == [("scene_a", "kmeans"), ("scene_b", "kmeans")]
+    assert sorted(zip(table["scene"], table["method"], strict=True)) == [("scene_a", "kmeans"), ("scene_b", "kmeans")]
     assert table["ami"].min() > 0.8
     assert (tiny_workflow.workdir / "results" / "tiny_summary.csv").is_file()
     # squeue answered every status query: no fallback to sacct, which needs slurmdbd here

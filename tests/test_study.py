@@ -66,7 +66,7 @@ def test_study_over_two_datasets_with_a_missing_one_and_the_parameter_study(tiny
     assert list(study.columns) == ["dataset", "method", "ami_mean", "ami_sd_seeds", "ami_sd_scenes", "n_scenes",
                                    "n_seeds", "published_ami", "published_source", "status"]
     scored = study[study["status"] == "ok"]
-    assert sorted(zip(scored["dataset"], scored["method"])) == sorted(
+    assert sorted(zip(scored["dataset"], scored["method"], strict=True)) == sorted(
         (d, m) for d in ("tiny", "tiny-loveda") for m in ("superpixel_fcn", "kmeans", "isodata"))
     assert scored.groupby("dataset")["n_scenes"].first().to_dict() == {"tiny": 1, "tiny-loveda": 2}
     assert scored["ami_mean"].between(-0.1, 1).all()

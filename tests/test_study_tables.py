@@ -5,9 +5,9 @@ import math
 import pandas as pd
 import pytest
 
-from rsseg.report.figures import sensitivity_chart, study_chart
 from rsseg.evaluation.sensitivity import sensitivity_table, varied_parameter
 from rsseg.evaluation.study import study_ami_table, study_farmland_table
+from rsseg.report.figures import sensitivity_chart, study_chart
 from rsseg.report.study_page import paper_style, write_study_report
 
 

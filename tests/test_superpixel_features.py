@@ -3,8 +3,13 @@
 import numpy as np
 import pytest
 
-from rsseg.methods.superpixel_features import (compact_superpixels, neighbour_means, superpixel_adjacency,
-                                               superpixel_means, superpixel_sizes)
+from rsseg.methods.superpixel_features import (
+    compact_superpixels,
+    neighbour_means,
+    superpixel_adjacency,
+    superpixel_means,
+    superpixel_sizes,
+)
 
 # 2x3 superpixels 5, 9, 7 / 5, 9, 2 with the last pixel invalid
 SUPERPIXELS = np.array([[5, 9, 7], [5, 9, 2]])

@@ -4,13 +4,12 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_mutual_info_score
 
+from conftest import synthetic_scene
 from rsseg import IGNORE_LABEL
 from rsseg.methods.baselines import kmeans_segment
 from rsseg.methods.superpixel_features import unit_columns
 from rsseg.methods.superpixel_kmeans import SuperpixelKMeansParams, superpixel_kmeans_segment
 from rsseg.methods.superpixels import felzenszwalb_superpixels
-
-from conftest import synthetic_scene
 
 
 def test_unit_columns_have_unit_spread_and_leave_a_constant_column_at_zero():

@@ -4,7 +4,7 @@ import math
 import pandas as pd
 import pytest
 
-from rsseg.evaluation.seeds import mean_and_sd, seed_spread
+from rsseg.evaluation.spread import mean_and_sd, seed_spread
 from rsseg.evaluation.tables import load_scores, summarise
 
 

@@ -9,7 +9,7 @@ def test_windows_cover_every_pixel_and_stay_inside(length):
     starts = window_starts(length, 512, 448)
     covered = np.zeros(length, dtype=int)
     for start in starts:
-        assert 0 <= start and start + min(512, length) <= length
+        assert start >= 0 and start + min(512, length) <= length
         covered[start:start + 512] += 1
     assert covered.min() >= 1
     assert starts == sorted(set(starts))

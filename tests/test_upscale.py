@@ -6,12 +6,22 @@ import rasterio
 import torch
 from rasterio.transform import from_origin
 
-from rsseg.errors import InputError
+from checkpoint_fixtures import write_random_realesrgan
 from rsseg.data.raster import read_scene, write_raster
 from rsseg.data.spectra import percentile_stretch
-from rsseg.isagrsc2.testing import write_random_realesrgan
-from rsseg.isagrsc2.upscale import upscale_geotiff, upscale_image
+from rsseg.errors import InputError
+from rsseg.isagrsc2.upscale import iter_upscaled_tiles, upscale_geotiff, upscaled_profile
 from rsseg.isagrsc2.weights import load_realesrgan
+
+
+def upscale_image(model, image, **tiling):
+    """An RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) upscaled to uint8 ``(3, s*h, s*w)`` in memory: the
+    blocks :func:`iter_upscaled_tiles` gives, each put in its window (the workflow writes them to a GeoTIFF)."""
+    _, height, width = np.shape(image)
+    out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
+    for window, block in iter_upscaled_tiles(model, image, **tiling):
+        out[:, window.row_off:window.row_off + window.height, window.col_off:window.col_off + window.width] = block
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -79,6 +89,13 @@ def test_geotiff_is_stretched_upscaled_and_georeferenced_at_a_quarter_pixel(mode
     stacked, valid, _ = read_scene(tmp_path / "patch.tif")
     expected = upscale_image(model, percentile_stretch(stacked[[1, 2, 3]], valid), tile=16, overlap=8)
     assert np.array_equal(out, expected)
+
+
+@pytest.mark.parametrize(("patch_px", "tiled"), [(20, False), (64, True)])
+def test_an_upscaled_patch_as_large_as_a_tile_is_written_in_tiles(patch_px, tiled):
+    profile = upscaled_profile({"width": patch_px, "height": patch_px, "transform": from_origin(0, 64, 1, 1)}, 4)
+    layout = {key: profile[key] for key in ("tiled", "blockxsize", "blockysize") if key in profile}
+    assert layout == ({"tiled": True, "blockxsize": 256, "blockysize": 256} if tiled else {"tiled": False})
 
 
 def test_geotiff_without_the_requested_bands_is_an_input_error(model, tmp_path):

@@ -5,8 +5,8 @@ import socket
 import pytest
 import torch
 
+from checkpoint_fixtures import write_random_clip, write_random_realesrgan, write_random_sam
 from rsseg.errors import InputError
-from rsseg.isagrsc2.testing import write_random_clip, write_random_realesrgan, write_random_sam
 from rsseg.isagrsc2.weights import KNOWN_CHECKPOINTS, install_checkpoint, load_clip, load_realesrgan, load_sam
 
 SHA_OF_HELLO = hashlib.sha256(b"hello").hexdigest()

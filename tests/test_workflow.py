@@ -55,7 +55,7 @@ def test_every_seed_is_a_run_of_its_own_and_the_summary_gives_their_mean_and_spr
     tiny_workflow.run("results/tiny_ami.csv", "results/tiny_summary.csv", "--config", "seeds=[0,1]")
     work = tiny_workflow.workdir
     table = pd.read_csv(work / "results" / "tiny_ami.csv")
-    assert sorted(set(zip(table["method"], table["seed"]))) == [
+    assert sorted(set(zip(table["method"], table["seed"], strict=True))) == [
         (method, seed) for method in ("isodata", "kmeans", "superpixel_fcn") for seed in (0, 1)]
     assert len(table) == 2 * 3 * 2 and table["threads"].notna().all()
     infos = [json.loads((work / f"results/tiny/segmentations/superpixel_fcn/seed{seed}/scene_a.json").read_text())

@@ -41,6 +41,13 @@ def dataset_bands(config: Mapping[str, Any], dataset: str, setting: str) -> list
     return TRUE_COLOUR if set(TRUE_COLOUR) <= set(names) else (names * 3)[:3]
 
 
+def method_settings(config: Mapping[str, Any], section: str) -> dict[str, Any]:
+    """A section of method settings as its ``*Params`` class takes it (:meth:`rsseg.params.FromConfig.from_config`):
+    without the band settings it holds, which name bands and are resolved per dataset (:func:`dataset_bands`)."""
+    band_keys = {key for band_section, key in BAND_SETTINGS.values() if band_section == section}
+    return {key: value for key, value in config[section].items() if key not in band_keys}
+
+
 def dataset_problems(name: str, dataset: Mapping[str, Any], config: Mapping[str, Any]) -> list[str]:
     problems = []
     where = f"datasets.{name}"

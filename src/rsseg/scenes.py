@@ -36,7 +36,7 @@ def matching_images(root: StrPath, image_pattern: str) -> Iterator[dict[str, str
     for path in glob.glob(str(root / WILDCARD.sub("*", image_pattern))):
         match = re.fullmatch(pattern, Path(path).relative_to(root).as_posix())
         if match:
-            yield {**dict(zip(fields, match.groups())), "path": path}
+            yield {**dict(zip(fields, match.groups(), strict=True)), "path": path}
 
 
 def find_scenes(root: StrPath, layout: Mapping[str, str | Sequence[str]]) -> dict[str, dict[str, str]]:

@@ -25,6 +25,7 @@ from rsseg.config import (
     config_problems,
     dataset_archives,
     dataset_bands,
+    method_settings,
     unknown_settings,
 )
 from rsseg.placement import folder_state, unavailable_reason
@@ -341,10 +342,10 @@ def study_targets(wildcards):
     present, missing, _ = study_datasets()
     if missing and not config["study"]["skip_missing"]:
         # one line per dataset, as for a bad config, rather than Snakemake's input-function traceback
-        for name, reason in missing.items():
-            print(f"error: dataset {name}: {reason}", file=sys.stderr)
-        print("(or set study.skip_missing: true to list these datasets as missing and go on)", file=sys.stderr)
-        sys.exit(1)
+        stop(
+            *(f"dataset {name}: {reason}" for name, reason in missing.items()),
+            "(or set study.skip_missing: true to list these datasets as missing and go on)",
+        )
     targets = ["results/study_ami.csv", "results/study.html", "results/study/charts/ami.png"]
     targets += pending_downloads(wildcards)
     for name in present:

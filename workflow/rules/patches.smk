@@ -15,9 +15,7 @@ rule sample_patches:
     resources:
         **rule_resources("sample_patches"),
     params:
-        size=config["patches"]["size"],
-        n_patches=config["patches"]["n_patches"],
-        min_valid_fraction=config["patches"]["min_valid_fraction"],
+        patches=config["patches"],
         seed=FIRST_SEED,
     script:
         "../scripts/sample_patches.py"
@@ -41,9 +39,7 @@ rule upscale_patches:
         **rule_resources("upscale_patches"),
     params:
         bands=lambda w: band_indices(w.dataset, "upscale_bands"),
-        tile=config["upscale"]["tile"],
-        overlap=config["upscale"]["overlap"],
-        half=config["upscale"]["half"],
+        upscale=method_settings(config, "upscale"),
         device=config["device"],
     script:
         "../scripts/upscale_patches.py"

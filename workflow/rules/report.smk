@@ -31,7 +31,7 @@ rule scene_figure:
         with_truth=True,
         composite_bands=lambda w: band_indices(w.dataset, "composite_bands"),
         encoding=lambda w: dataset_config(w.dataset)["labels"],
-        max_size=config["report"]["max_size"],
+        report=method_settings(config, "report"),
     script:
         "../scripts/scene_figure.py"
 
@@ -66,7 +66,7 @@ rule method_figure:
         with_truth=False,
         composite_bands=lambda w: band_indices(w.dataset, "composite_bands"),
         encoding=lambda w: dataset_config(w.dataset)["labels"],
-        max_size=config["report"]["max_size"],
+        report=method_settings(config, "report"),
     script:
         "../scripts/scene_figure.py"
 

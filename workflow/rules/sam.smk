@@ -108,8 +108,10 @@ rule sam_clip:
     resources:
         **rule_resources("sam_clip"),
     params:
-        n_clusters=lambda w: clusters_or_classes(config["sam_clip"]["n_clusters"], w.dataset),
-        batch_size=config["classifier"]["batch_size"],
+        sam_clip=lambda w: {
+            **config["sam_clip"],
+            "n_clusters": clusters_or_classes(config["sam_clip"]["n_clusters"], w.dataset),
+        },
         clip_model=config["weights"]["clip"]["model"],
         device=config["device"],
         seed=lambda w: int(w.seed),

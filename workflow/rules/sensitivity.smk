@@ -19,10 +19,7 @@ use rule superpixels as sensitivity_superpixels with:
         "benchmarks/{dataset}/sensitivity/superpixels/scale~{scale}/{scene}.tsv"
     params:
         bands=lambda w: band_indices(w.dataset, "superpixel_bands"),
-        scale=lambda w: float(w.scale),
-        sigma=config["superpixels"]["sigma"],
-        min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
+        superpixels=lambda w: {**method_settings(config, "superpixels"), "scale": float(w.scale)},
         remade=remakes("sensitivity_superpixels"),
 
 

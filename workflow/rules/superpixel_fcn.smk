@@ -14,10 +14,7 @@ rule superpixels:
         **rule_resources("superpixels"),
     params:
         bands=lambda w: band_indices(w.dataset, "superpixel_bands"),
-        scale=config["superpixels"]["scale"],
-        sigma=config["superpixels"]["sigma"],
-        min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
+        superpixels=method_settings(config, "superpixels"),
         remade=remakes("superpixels"),
     script:
         "../scripts/superpixels.py"
@@ -88,7 +85,7 @@ rule superpixel_fcn_consensus:
     benchmark:
         run_file("benchmark", "superpixel_fcn_consensus")
     conda:
-        "../../envs/geo.yaml"
+        "../../envs/torch.yaml"
     threads: rule_threads("superpixel_fcn_consensus")
     resources:
         **rule_resources("superpixel_fcn_consensus"),

@@ -1,13 +1,14 @@
 """Collect per-scene scores into the AMI table and its per-method summary."""
 
 import logging
+from typing import Any
 
+from rsseg.evaluation.tables import load_scores, summarise
 from rsseg.files import write_csv
 from rsseg.scripting import run_rule
-from rsseg.evaluation.tables import load_scores, summarise
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     table = load_scores(snakemake.input.scores)
     unscored = snakemake.params.unscored
     if unscored:
@@ -17,4 +18,5 @@ def main(snakemake):
     write_csv(snakemake.output.summary, summarise(table, len(unscored)), float_format="%.4f")
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -2,15 +2,16 @@
 
 import time
 from dataclasses import asdict
+from typing import Any
 
-from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
-from rsseg.files import write_json
-from rsseg.evaluation.metrics import count_segments
 from rsseg.data.raster import read_scene, write_labels
+from rsseg.evaluation.metrics import count_segments
+from rsseg.files import write_json
+from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     method = snakemake.wildcards.method
     seed = int(snakemake.params.seed)
     image, valid, profile = read_scene(snakemake.input.image)
@@ -34,4 +35,5 @@ def main(snakemake):
                                        "params": {**params, "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,6 +1,7 @@
 """Train the short FCN runs of the consensus on one scene; write their superpixel probabilities and the record."""
 
 from dataclasses import asdict
+from typing import Any
 
 from rsseg.data.raster import read_labels, read_scene
 from rsseg.files import write_json
@@ -11,7 +12,7 @@ from rsseg.methods.superpixel_features import superpixel_scene
 from rsseg.scripting import run_rule, stopwatch
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     fcn = FCNParams.from_config(snakemake.params.fcn)
     params = ConsensusParams.from_config(snakemake.params.consensus)  # the settings of the runs; the rest unused
     seed = int(snakemake.params.seed)
@@ -27,4 +28,5 @@ def main(snakemake):
                                                                   "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

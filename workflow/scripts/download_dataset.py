@@ -6,6 +6,7 @@ dataset as the record of why, which the study table shows; the next run tries ag
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from rsseg.data.sources import check_scenes, fetch_archive, place_folder, place_unavailable, unpack
 from rsseg.errors import InputError, one_line
@@ -13,7 +14,7 @@ from rsseg.files import log_for_remaking
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params, root = snakemake.params, snakemake.output.root
     if not params.archives:
         place_folder(params.source, root, manual=params.manual)
@@ -35,4 +36,5 @@ def main(snakemake):
     check_scenes(root, params.layout, root, snakemake.wildcards.dataset)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,10 +1,12 @@
 """Install one pretrained checkpoint: link/copy the configured local file, or download it; sha256-verified."""
 
-from rsseg.scripting import run_rule
+from typing import Any
+
 from rsseg.isagrsc2.weights import KNOWN_CHECKPOINTS, install_checkpoint
+from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = snakemake.params
     published = KNOWN_CHECKPOINTS[params.checkpoint]
     install_checkpoint(snakemake.output.checkpoint, name=params.name, url=params.url or published.url,
@@ -12,4 +14,5 @@ def main(snakemake):
                        ncnn_model=published.ncnn_model)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,17 +1,18 @@
 """Iterative SAM segmentation (ISAgrSC2) of every upscaled patch of one scene, timed."""
 
 import time
+from typing import Any
 
-from rsseg.methods.device import job_device, seed_everything
-from rsseg.files import write_csv, write_json
 from rsseg.data.patches import read_manifest
+from rsseg.files import write_csv, write_json
 from rsseg.isagrsc2.sam_iterative import SamParams, make_sam_generator
 from rsseg.isagrsc2.sam_patches import segment_patches
-from rsseg.scripting import run_rule
 from rsseg.isagrsc2.weights import load_sam
+from rsseg.methods.device import job_device, seed_everything
+from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = snakemake.params
     sam_params = SamParams.from_config(params.sam)
     seed_everything(params.seed)
@@ -27,4 +28,5 @@ def main(snakemake):
                                        "n_patches": len(manifest), "n_segments": len(table), "params": params.sam})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

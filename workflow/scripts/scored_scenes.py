@@ -2,13 +2,15 @@
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from rsseg.files import read_json, write_json
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
-    scored, unscored = [], []
+def main(snakemake: Any) -> None:
+    scored: list[str] = []
+    unscored: list[str] = []
     for path in snakemake.input.infos:
         (scored if read_json(path)["scored_pixels"] else unscored).append(Path(path).parent.name)
     if unscored:
@@ -18,4 +20,5 @@ def main(snakemake):
     write_json(snakemake.output.scenes, {"scored": scored, "unscored": unscored})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -1,6 +1,7 @@
 """Segment one scene with the superpixel-guided FCN as published; write the label map and the run record."""
 
 from dataclasses import asdict
+from typing import Any
 
 from rsseg.data.raster import read_labels, read_scene, write_labels
 from rsseg.evaluation.metrics import count_segments
@@ -10,7 +11,7 @@ from rsseg.methods.fcn import FCNParams, segment_scene
 from rsseg.scripting import run_rule, stopwatch
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = FCNParams.from_config(snakemake.params.fcn)
     seed = int(snakemake.params.seed)
     device = job_device(snakemake.params.device, snakemake.threads)
@@ -24,4 +25,5 @@ def main(snakemake):
                                        **run, "params": {**asdict(params), "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

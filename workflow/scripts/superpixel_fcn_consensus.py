@@ -1,6 +1,8 @@
 """Cluster the trained runs of the consensus on one scene; write the label map and the run record, whose seconds
 are the training's and the clustering's together."""
 
+from typing import Any
+
 from rsseg.data.raster import read_labels, read_scene, write_labels
 from rsseg.evaluation.metrics import count_segments
 from rsseg.files import read_json, write_json
@@ -9,7 +11,7 @@ from rsseg.methods.superpixel_features import superpixel_scene
 from rsseg.scripting import run_rule, stopwatch
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params = ConsensusParams.from_config(snakemake.params.consensus)  # the clustering's settings; the rest unused
     seed = int(snakemake.params.seed)
     training = read_json(snakemake.input.runs_info)
@@ -28,4 +30,5 @@ def main(snakemake):
         "params": {**training["params"], **snakemake.params.consensus, "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

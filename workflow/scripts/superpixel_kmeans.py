@@ -2,6 +2,7 @@
 the run record."""
 
 from dataclasses import asdict
+from typing import Any
 
 from rsseg.data.raster import read_labels, read_scene, write_labels
 from rsseg.evaluation.metrics import count_segments
@@ -10,9 +11,9 @@ from rsseg.methods.superpixel_kmeans import SuperpixelKMeansParams, superpixel_k
 from rsseg.scripting import run_rule, stopwatch
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     settings = snakemake.params.superpixel_kmeans
-    if "clusters_of" in snakemake.input.keys():  # the control at the FCN's count of the same seed and scene
+    if hasattr(snakemake.input, "clusters_of"):  # the control at the FCN's count of the same seed and scene
         settings = {**settings, "clusters": max(2, read_json(snakemake.input.clusters_of)["n_segments"])}
     params = SuperpixelKMeansParams.from_config(settings)
     seed = int(snakemake.params.seed)
@@ -27,4 +28,5 @@ def main(snakemake):
                                        "params": {**asdict(params), "seed": seed}})
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

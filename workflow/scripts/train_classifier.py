@@ -1,14 +1,16 @@
 """Train the cultivated-land head on the SAM segments of every scene of a dataset."""
 
-from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, save_head, train_on_patches
-from rsseg.methods.device import job_device, seed_everything
-from rsseg.files import write_csv
+from typing import Any
+
 from rsseg.data.labels import class_indices
-from rsseg.data.patches import iter_scene_patches
+from rsseg.files import write_csv
+from rsseg.isagrsc2.classifier import ClassifierParams, load_segment_models, save_head, train_on_patches
+from rsseg.isagrsc2.segmented_patches import iter_scene_patches
+from rsseg.methods.device import job_device, seed_everything
 from rsseg.scripting import run_rule
 
 
-def main(snakemake):
+def main(snakemake: Any) -> None:
     params, inputs, outputs = snakemake.params, snakemake.input, snakemake.output
     classifier = ClassifierParams.from_config(params.classifier)
     seed_everything(params.seed)
@@ -23,4 +25,5 @@ def main(snakemake):
     write_csv(outputs.segments, table)
 
 
+snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

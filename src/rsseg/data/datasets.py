@@ -10,9 +10,9 @@ import numpy as np
 from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath
+from ..scenes import expects_georeferencing
 from .labels import decode_labels, pack_rgb, unpack_rgb
 from .raster import open_raster, read_image, write_labels, write_raster
-from ..scenes import expects_georeferencing
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,9 @@ from .. import IGNORE_LABEL
 from ..errors import InputError, UnreadableError
 from ..files import StrPath, atomic_path
 
-COG_BLOCK_SIZE = 256
-"""Tile size of label maps; overviews are added down to about this size."""
+BLOCK_SIZE = 256
+"""Side of the tiles of the GeoTIFFs written tiled (label maps, upscaled patches); a label map's overviews go down
+to about this size."""
 GOLDEN_RATIO_CONJUGATE = 0.618033988749895
 """Hue step between successive label colours: any number of labels get well-separated hues."""
 RGB = tuple[int, int, int]
@@ -91,15 +92,20 @@ def grid_of(profile: Mapping[str, Any]) -> dict[str, Any]:
     return {k: profile[k] for k in ("width", "height", "crs", "transform") if k in profile}
 
 
+def block_layout(width: int, height: int) -> dict[str, Any]:
+    """The GeoTIFF creation options of a ``width`` x ``height`` px raster: tiles of :data:`BLOCK_SIZE` px, or strips
+    where the raster is smaller than a tile."""
+    if width < BLOCK_SIZE or height < BLOCK_SIZE:
+        return {"tiled": False}
+    return {"tiled": True, "blockxsize": BLOCK_SIZE, "blockysize": BLOCK_SIZE}
+
+
 def label_profile(profile: Mapping[str, Any], dtype: str = "uint8", nodata: float | None = IGNORE_LABEL
                   ) -> dict[str, Any]:
     """Profile of a single-band label raster on the grid of ``profile``."""
     out = grid_of(profile)
     out.update(driver="GTiff", count=1, dtype=dtype, nodata=nodata, compress="deflate",
-               tiled=True, blockxsize=256, blockysize=256)
-    if out["width"] < 256 or out["height"] < 256:
-        out.update(tiled=False)
-        del out["blockxsize"], out["blockysize"]
+               **block_layout(out["width"], out["height"]))
     return out
 
 
@@ -148,7 +154,7 @@ def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any], 
             if dtype == "uint8":
                 draft.write_colormap(1, colour_table(colours, nodata))
         with memory.open() as draft:
-            rasterio.shutil.copy(draft, tmp, driver="COG", compress="DEFLATE", blocksize=COG_BLOCK_SIZE,
+            rasterio.shutil.copy(draft, tmp, driver="COG", compress="DEFLATE", blocksize=BLOCK_SIZE,
                                  overview_resampling="NEAREST")
 
 

@@ -16,11 +16,11 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .download import DownloadError, fetch, verify_checksum
 from ..errors import InputError
 from ..files import StrPath, atomic_directory
 from ..placement import UNAVAILABLE
 from ..scenes import find_scenes, why_no_scenes
+from .download import DownloadError, fetch, verify_checksum
 
 log = logging.getLogger(__name__)
 

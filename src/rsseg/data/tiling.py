@@ -19,9 +19,15 @@ def window_starts(length: int, size: int, stride: int) -> list[int]:
     return starts
 
 
+def window_shape(height: int, width: int, size: int) -> tuple[int, int]:
+    """Rows and columns of a ``size`` px window on a ``height`` x ``width`` raster: the raster's own along an axis
+    shorter than ``size``."""
+    return min(size, height), min(size, width)
+
+
 def tile_windows(height: int, width: int, size: int, stride: int) -> list[tuple[int, int, int, int]]:
     """Windows ``(row, col, h, w)`` covering a ``height`` x ``width`` raster, in row-major order."""
-    win_h, win_w = min(size, height), min(size, width)
+    win_h, win_w = window_shape(height, width, size)
     return [(row, col, win_h, win_w)
             for row in window_starts(height, size, stride)
             for col in window_starts(width, size, stride)]

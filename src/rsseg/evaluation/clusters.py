@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-from .seeds import SPREAD_COLUMNS, seed_spread
+from .spread import SPREAD_COLUMNS, seed_spread
 from .tables import MEAN_COLUMNS
 
 FCN = "superpixel_fcn"

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 
 from .. import IGNORE_LABEL
+from ..data.raster import read_labels
 from ..files import StrPath
 from .metrics import farmland_scores, overlap_scores
-from ..data.raster import read_labels
 
 FARMLAND_COLUMNS = ["scene", "patch_id", "iou", "precision", "recall", "tp", "fp", "fn", "n_pixels"]
 TOTAL_ID = "total"

@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import SENSITIVITY_PARAMETERS
-from .seeds import SPREAD_COLUMNS, seed_spread
+from .spread import SPREAD_COLUMNS, seed_spread
 
 SENSITIVITY_COLUMNS = ["varied", *SENSITIVITY_PARAMETERS, *SPREAD_COLUMNS, "seconds"]
 
@@ -20,7 +20,7 @@ def varied_parameter(point: Mapping[str, Any], published: Mapping[str, Any]) -> 
 def sensitivity_table(points: Sequence[Mapping[str, Any]], scores: Sequence[Sequence[Mapping[str, Any]]]
                       ) -> pd.DataFrame:
     """One row per point (the published one first): the AMI's mean and spread over seeds and scenes
-    (:func:`rsseg.evaluation.seeds.seed_spread`) and the mean seconds. ``scores[i]`` are the score records of
+    (:func:`rsseg.evaluation.spread.seed_spread`) and the mean seconds. ``scores[i]`` are the score records of
     ``points[i]``, one per scene and seed (keys ``scene``, ``seed``, ``ami``, ``seconds``)."""
     published = points[0]
     rows = []

@@ -6,7 +6,7 @@ from typing import Any
 import pandas as pd
 
 from .farmland import TOTAL_ID
-from .seeds import SPREAD_COLUMNS, seed_spread
+from .spread import SPREAD_COLUMNS, seed_spread
 
 STUDY_COLUMNS = ["dataset", "method", *SPREAD_COLUMNS, "published_ami", "published_source", "status"]
 STUDY_FARMLAND_COLUMNS = ["dataset", "iou", "precision", "recall", "n_patches", "n_pixels"]
@@ -15,7 +15,7 @@ STUDY_FARMLAND_COLUMNS = ["dataset", "iou", "precision", "recall", "n_patches", 
 def study_ami_table(ami_tables: Mapping[str, pd.DataFrame], *, published: Mapping[str, Mapping[str, Any] | None],
                     missing: Mapping[str, str]) -> pd.DataFrame:
     """One row per dataset and method: the AMI's mean and spread over seeds and scenes
-    (:func:`rsseg.evaluation.seeds.seed_spread`; ``ami_tables`` have a row per scene, method and seed) and the
+    (:func:`rsseg.evaluation.spread.seed_spread`; ``ami_tables`` have a row per scene, method and seed) and the
     published AMI where ``published[dataset]`` (``{"ami": {method: value}, "source": ...}``) has one.
 
     A dataset of ``missing`` (name -> what is missing) gets a single row saying so.

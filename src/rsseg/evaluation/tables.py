@@ -5,7 +5,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from ..files import StrPath, read_json
-from .seeds import SPREAD_COLUMNS, seed_spread
+from .spread import SPREAD_COLUMNS, seed_spread
 
 SCORE_COLUMNS = ["ami", "fmi", "ari", "matched_accuracy", "matched_miou", "many_to_one_accuracy", "n_segments",
                  "seconds", "cpu_seconds"]
@@ -29,7 +29,7 @@ def load_scores(paths: Iterable[StrPath]) -> pd.DataFrame:
 
 def summarise(table: pd.DataFrame, n_unscored: int = 0) -> pd.DataFrame:
     """Per method, best mean AMI first: the AMI's mean and spread over seeds and scenes
-    (:func:`rsseg.evaluation.seeds.seed_spread`), the number of the dataset's scenes left out for having no
+    (:func:`rsseg.evaluation.spread.seed_spread`), the number of the dataset's scenes left out for having no
     scored pixel (``n_unscored``), and the mean of the other scores over scenes and seeds."""
     rows = [{"method": method, **seed_spread(runs), "n_unscored_scenes": n_unscored,
              **runs[MEAN_COLUMNS].mean(skipna=False).to_dict()} for method, runs in table.groupby("method")]

@@ -25,14 +25,13 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_sample_weight
 
 from .. import IGNORE_LABEL
+from ..data.labels import majority_classes
+from ..data.raster import read_labels, write_labels
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
 from ..params import FromConfig
-from ..data.patches import SegmentedPatch
-from ..data.labels import majority_classes
-from ..data.raster import read_labels, write_labels
-from .segment_features import (FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values,
-                               patch_features)
+from .segment_features import FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values, patch_features
+from .segmented_patches import SegmentedPatch
 from .weights import load_clip
 
 log = logging.getLogger(__name__)

@@ -106,7 +106,7 @@ def realesrgan_state_dict(param_text: str, weights: bytes) -> "dict[str, torch.T
 
     convolutions = read_convolutions(param_text, weights)
     state = {}
-    for name, conv in zip(rrdbnet_names(len(convolutions)), convolutions):
+    for name, conv in zip(rrdbnet_names(len(convolutions)), convolutions, strict=True):
         state[f"{name}.weight"] = torch.from_numpy(conv.weight)
         if conv.bias is not None:
             state[f"{name}.bias"] = torch.from_numpy(conv.bias)

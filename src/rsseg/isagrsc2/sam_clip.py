@@ -14,30 +14,34 @@ import torch
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..data.patches import SegmentedPatch
 from ..params import FromConfig
 from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
+from .segmented_patches import SegmentedPatch
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class SamClipParams(FromConfig):
-    """The SAM+CLIP map's clusters; the workflow sets ``n_clusters`` to the dataset's number of classes unless
-    configured."""
+    """The SAM+CLIP map: ``n_clusters`` K-means clusters of the segments' CLIP embeddings (the workflow sets it to the
+    dataset's number of classes unless configured), the best of ``n_init`` starts; ``batch_size`` segment crops
+    per CLIP pass."""
 
     n_clusters: int
+    n_init: int = 4
+    batch_size: int = 32
 
     section = "sam_clip"
 
 
-def cluster_segments(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """KMeans cluster (0..k-1) per segment embedding; k is capped at the number of segments."""
+def cluster_segments(embeddings: np.ndarray, k: int, seed: int, n_init: int = SamClipParams.n_init) -> np.ndarray:
+    """KMeans cluster (0..k-1) per segment embedding, the best of ``n_init`` starts; k is capped at the number of
+    segments."""
     if not 1 <= k < IGNORE_LABEL:
         raise ValueError(f"the number of clusters must be in [1, {IGNORE_LABEL - 1}], got {k}")
     if len(embeddings) == 0:
         return np.zeros(0, dtype=np.int64)
-    model = KMeans(n_clusters=min(k, len(embeddings)), n_init=4, random_state=seed)
+    model = KMeans(n_clusters=min(k, len(embeddings)), n_init=n_init, random_state=seed)
     clusters: np.ndarray = model.fit_predict(np.asarray(embeddings, dtype=np.float64))
     return clusters
 
@@ -65,22 +69,22 @@ def paste_patch_maps(shape: tuple[int, int], placed_maps: Iterable[tuple[int, in
 
 
 def scene_semantic_map(patches: Iterable[SegmentedPatch], *, placement: Mapping[str, tuple[int, int]],
-                       shape: tuple[int, int], clip: Clip, device: torch.device, params: SamClipParams, seed: int,
-                       batch_size: int) -> tuple[np.ndarray, int]:
+                       shape: tuple[int, int], clip: Clip, device: torch.device, params: SamClipParams, seed: int
+                       ) -> tuple[np.ndarray, int]:
     """The SAM+CLIP map of one scene on its grid (uint8, 255 = no label) and the number of segments.
 
     ``patches`` are the scene's patches; ``placement`` maps each patch_id to its ``(row, col)`` in
-    the scene; ``clip`` is ``(model, preprocess, tokenizer)``; ``batch_size``: segment crops per CLIP pass.
+    the scene; ``clip`` is ``(model, preprocess, tokenizer)``.
     """
     models = SegmentModels(device=device, clip=clip)
     kept, blocks = [], []
     for patch in patches:
-        ids, embeddings, _ = patch_features(patch, models, features="clip", batch_size=batch_size)
+        ids, embeddings, _ = patch_features(patch, models, features="clip", batch_size=params.batch_size)
         kept.append((patch.patch_id, patch.labels, ids))
         blocks.append(embeddings)
     if not kept:
         raise ValueError("no patch to map")
-    clusters = cluster_segments(np.concatenate(blocks), params.n_clusters, seed)
+    clusters = cluster_segments(np.concatenate(blocks), params.n_clusters, seed, params.n_init)
     placed, start = [], 0
     for patch_id, labels, ids in kept:
         row, col = placement[patch_id]

@@ -327,7 +327,7 @@ def iterative_segment(image: np.ndarray, generate: Generator, params: SamParams
     masks, parents, refined = refine_masks(image, masks, generate, params)
     labels, sources = paint_instances(masks, image.shape[:2])
     props = segment_properties(labels, image)
-    for prop, source in zip(props, sources):
+    for prop, source in zip(props, sources, strict=True):
         prop.update(round=rounds[parents[source]], refined=refined[source])
     log.info("%d segments, %.1f%% unsegmented", len(props), 100 * float((labels == 0).mean()))
     return labels, props

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..files import StrPath, atomic_directory
-from ..data.patches import read_upscaled_rgb
 from ..data.raster import label_profile, open_raster, write_raster
+from ..files import StrPath, atomic_directory
 from .sam_iterative import Generator, SamParams, downsample_instances, iterative_segment, segment_geometry
+from .segmented_patches import read_upscaled_rgb
 from .weights import REALESRGAN_SCALE
 
 log = logging.getLogger(__name__)

@@ -14,14 +14,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import ArrayLike, DTypeLike
 from PIL import Image
 from scipy import ndimage
-from numpy.typing import ArrayLike, DTypeLike
 from skimage.color import rgb2hsv
 
 from ..errors import InputError
 from ..files import StrPath
-from ..data.patches import SegmentedPatch
+from .segmented_patches import SegmentedPatch
 
 log = logging.getLogger(__name__)
 

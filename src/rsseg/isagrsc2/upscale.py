@@ -18,10 +18,10 @@ from affine import Affine
 from numpy.typing import ArrayLike
 from rasterio.windows import Window
 
+from ..data.raster import block_layout, read_scene
+from ..data.spectra import percentile_stretch
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
-from ..data.raster import read_scene
-from ..data.spectra import percentile_stretch
 from ..params import FromConfig
 
 if TYPE_CHECKING:
@@ -82,26 +82,12 @@ def iter_upscaled_tiles(model: "ImageModelDescriptor", image: np.ndarray, *, til
         yield Window(col * scale, row * scale, (col_end - col) * scale, (row_end - row) * scale), block
 
 
-def upscale_image(model: "ImageModelDescriptor", image: np.ndarray, *, tile: int = UpscaleParams.tile,
-                  overlap: int = UpscaleParams.overlap, device: torch.device | str = "cpu",
-                  half: bool = UpscaleParams.half) -> np.ndarray:
-    """Upscale an RGB image ``(3, h, w)`` (uint8, or float in [0, 1]) to uint8 ``(3, s*h, s*w)``."""
-    _, height, width = np.shape(image)
-    out = np.empty((3, height * model.scale, width * model.scale), dtype=np.uint8)
-    for window, block in iter_upscaled_tiles(model, image, tile=tile, overlap=overlap, device=device, half=half):
-        out[:, window.row_off:window.row_off + window.height,
-            window.col_off:window.col_off + window.width] = block
-    return out
-
-
 def upscaled_profile(profile: Mapping[str, Any], scale: int) -> dict[str, Any]:
     """GeoTIFF profile of an RGB uint8 image ``scale`` times finer on the same footprint and CRS."""
     width, height = profile["width"] * scale, profile["height"] * scale
-    out = dict(driver="GTiff", count=3, dtype="uint8", width=width, height=height, crs=profile.get("crs"),
-               transform=profile["transform"] @ Affine.scale(1 / scale), compress="deflate", photometric="RGB")
-    if width >= 256 and height >= 256:
-        out.update(tiled=True, blockxsize=256, blockysize=256)
-    return out
+    return dict(driver="GTiff", count=3, dtype="uint8", width=width, height=height, crs=profile.get("crs"),
+                transform=profile["transform"] @ Affine.scale(1 / scale), compress="deflate", photometric="RGB",
+                **block_layout(width, height))
 
 
 def upscale_geotiff(src_path: StrPath, dst_path: StrPath, model: "ImageModelDescriptor", *, bands: Sequence[int],

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from ..data.download import DownloadError, fetch, verify_checksum
 from ..errors import InputError, one_line
 from ..files import StrPath, atomic_path
-from .ncnn import convert_packaged_realesrgan
 from ..urls import source_filename
+from .ncnn import convert_packaged_realesrgan
 
 if TYPE_CHECKING:  # the loaders import torch and their libraries only when called
     import torch

@@ -12,8 +12,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..params import FromConfig
 from ..data.spectra import standardise
+from ..params import FromConfig
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ def merge_clusters(centres: np.ndarray, counts: np.ndarray, params: IsodataParam
     gaps = np.linalg.norm(centres[:, None] - centres[None], axis=2)
     first, second = np.triu_indices(len(centres), k=1)
     close = gaps[first, second] < params.min_distance
-    pairs = sorted(zip(gaps[first, second][close], first[close], second[close]))
+    pairs = sorted(zip(gaps[first, second][close], first[close], second[close], strict=True))
     merged: set[int] = set()
     new_centres: list[np.ndarray] = []
     for _, i, j in pairs:
@@ -214,8 +214,8 @@ def fit_isodata(samples: np.ndarray, params: IsodataParams, rng: np.random.Gener
     samples = np.asarray(samples, dtype=np.float64)
     n_samples = len(samples)
     min_members = params.min_cluster_size * n_samples
-    initial = params.desired_clusters if params.initial_clusters is None else params.initial_clusters
-    start = rng.choice(n_samples, size=min(initial, n_samples), replace=False)
+    assert params.initial_clusters is not None  # IsodataParams.__post_init__ fills it from desired_clusters
+    start = rng.choice(n_samples, size=min(params.initial_clusters, n_samples), replace=False)
     fit = IsodataFit(centres=samples[start].copy())
     for iteration in range(1, params.max_iterations + 1):
         centres = fit.centres

@@ -161,7 +161,7 @@ def exclusive(lock: Path) -> Iterator[None]:
     made (a read-only home), the block runs unlocked."""
     try:
         lock.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock, "a")
+        handle = open(lock, "a")  # noqa: SIM115 (closed by the with below; only a failed open runs unlocked)
     except OSError:
         yield
         return

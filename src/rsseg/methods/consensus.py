@@ -34,14 +34,21 @@ import torch.nn.functional as F
 from scipy import sparse
 
 from .. import IGNORE_LABEL
-from ..data.tiling import tile_windows
+from ..data.tiling import tile_windows, window_shape
 from ..errors import UnreadableError
 from ..files import StrPath, atomic_path
 from ..params import FromConfig
 from .compute import ComputeSetting
-from .fcn import FCNParams, compute_setting, softmax_rows, train_fcn
-from .superpixel_features import (SuperpixelScene, cluster_superpixels, neighbour_means, superpixel_adjacency,
-                                  superpixel_means, superpixel_scene, unit_columns)
+from .fcn import FCNParams, compute_record, compute_setting, softmax_rows, train_fcn
+from .superpixel_features import (
+    SuperpixelScene,
+    cluster_superpixels,
+    neighbour_means,
+    superpixel_adjacency,
+    superpixel_means,
+    superpixel_scene,
+    unit_columns,
+)
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +177,7 @@ def run_settings(fcn: FCNParams, params: ConsensusParams, grid: RunGrid, device:
     run_params = FCNParams(**{**asdict(fcn), "window": params.window, "stride": stride})
     height, width = grid.valid.shape
     setting, choice = compute_setting(run_params, bands=grid.image.shape[0], device=device,
-                                      window=(min(params.window, height), min(params.window, width)))
+                                      window=window_shape(height, width, params.window))
     return run_params, setting, choice
 
 
@@ -204,9 +211,8 @@ def train_runs(scene: SuperpixelScene, fcn: FCNParams, params: ConsensusParams, 
     log.info("%d runs of %d steps on %d windows of %d px of the scene averaged over %dx%d px", params.runs,
              params.steps, windows, params.window, params.downsample, params.downsample)
     info = {"choose_seconds": chosen - start, "train_seconds": time.perf_counter() - chosen, "run_seeds": seeds,
-            "run_losses": [losses for _, losses in runs], "grid_windows": windows, "device": str(device),
-            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
-            "compute_setting": choice}
+            "run_losses": [losses for _, losses in runs], "grid_windows": windows,
+            **compute_record(device, setting, choice)}
     return [probabilities for probabilities, _ in runs], info
 
 

@@ -20,14 +20,23 @@ from skimage.measure import label as connected_components
 from torch import nn
 
 from .. import IGNORE_LABEL
+from ..compute_rule import AUTO
+from ..data.spectra import standardise
+from ..data.tiling import tile_windows, window_shape, window_starts
+from ..params import FromConfig
+from .compute import (
+    CHOICES,
+    LAYOUTS,
+    PRECISIONS,
+    ComputeSetting,
+    StepTimer,
+    bfloat16_is_native,
+    candidate_settings,
+    choose_setting,
+    time_in_turns,
+)
 from .device import seed_everything
 from .heap import retained_heap
-from ..params import FromConfig
-from ..data.spectra import standardise
-from ..data.tiling import tile_windows, window_starts
-from ..compute_rule import AUTO
-from .compute import (CHOICES, LAYOUTS, PRECISIONS, ComputeSetting, StepTimer, bfloat16_is_native, candidate_settings,
-                      choose_setting, time_in_turns)
 
 log = logging.getLogger(__name__)
 
@@ -248,6 +257,13 @@ def window_order(n_windows: int, *, epochs: int, steps: int | None, generator: t
     return passes
 
 
+def compute_record(device: torch.device, setting: ComputeSetting, choice: dict[str, Any]) -> dict[str, Any]:
+    """How a run computed, for its run record: the device and its threads, the dtype and layout, and how they were
+    chosen (:func:`compute_setting`)."""
+    return {"device": str(device), "threads": torch.get_num_threads(), "dtype": setting.precision,
+            "layout": setting.layout, "compute_setting": choice}
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
               device: torch.device | str, seed: int, setting: ComputeSetting,
               steps: int | None = None) -> tuple[SuperpixelFCN, list[float]]:
@@ -316,7 +332,7 @@ def softmax_rows(model: SuperpixelFCN, image: np.ndarray, params: FCNParams, *, 
     """
     device = torch.device(device)
     _, height, width = image.shape
-    win_h, win_w = min(params.window, height), min(params.window, width)
+    win_h, win_w = window_shape(height, width, params.window)
     image_t = scene_tensor(image, device)
     cols = window_starts(width, params.window, params.stride)
     strip = torch.zeros((win_h, width, params.n_classes), device=device)
@@ -338,7 +354,7 @@ def softmax_rows(model: SuperpixelFCN, image: np.ndarray, params: FCNParams, *, 
                 # classes last: free for channels_last logits, one copy of contiguous ones, which the
                 # softmax over the class axis and the strip then read in order
                 logits = logits.contiguous(memory_format=torch.channels_last)
-                for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1)):
+                for col, window_logits in zip(batch_cols, logits.permute(0, 2, 3, 1), strict=True):
                     strip[:, col:col + win_w] += torch.softmax(window_logits, dim=-1, dtype=torch.float32)
         yield top, strip[:height - top]
 
@@ -398,13 +414,12 @@ def segment_scene(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray,
     standardised = standardise(image, valid, in_place=in_place)
     start = time.perf_counter()
     setting, choice = compute_setting(params, bands=image.shape[0], device=device,
-                                      window=(min(params.window, image.shape[1]), min(params.window, image.shape[2])))
+                                      window=window_shape(image.shape[1], image.shape[2], params.window))
     chosen = time.perf_counter()
     model, losses = train_fcn(standardised, valid, superpixels, params, device=device, seed=seed, setting=setting)
     trained = time.perf_counter()
     labels = predict_labels(model, standardised, valid, params, device=device, setting=setting)
     info = {"choose_seconds": chosen - start, "train_seconds": trained - chosen,
-            "predict_seconds": time.perf_counter() - trained, "epoch_losses": losses, "device": str(device),
-            "threads": torch.get_num_threads(), "dtype": setting.precision, "layout": setting.layout,
-            "compute_setting": choice}
+            "predict_seconds": time.perf_counter() - trained, "epoch_losses": losses,
+            **compute_record(device, setting, choice)}
     return labels, info

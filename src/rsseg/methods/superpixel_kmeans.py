@@ -13,8 +13,14 @@ import numpy as np
 
 from .. import IGNORE_LABEL
 from ..params import FromConfig
-from .superpixel_features import (cluster_superpixels, neighbour_means, superpixel_adjacency, superpixel_means,
-                                  superpixel_scene, unit_columns)
+from .superpixel_features import (
+    cluster_superpixels,
+    neighbour_means,
+    superpixel_adjacency,
+    superpixel_means,
+    superpixel_scene,
+    unit_columns,
+)
 
 
 @dataclass

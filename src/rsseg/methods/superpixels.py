@@ -72,9 +72,9 @@ def felzenszwalb_superpixels(image: np.ndarray, valid: np.ndarray, *, scale: flo
         # fork, not spawn: a spawned worker would re-run a Snakemake rule script, which has no main guard.
         with ProcessPoolExecutor(min(workers, len(corners)), mp_context=multiprocessing.get_context("fork")) as pool:
             # map keeps row-major order; it pickles a tile only when a worker is about to take it.
-            for corner, segments in zip(corners, pool.map(segment, tiles)):
+            for corner, segments in zip(corners, pool.map(segment, tiles), strict=True):
                 place(corner, segments)
     else:
-        for corner, tile in zip(corners, tiles):
+        for corner, tile in zip(corners, tiles, strict=True):
             place(corner, segment(tile))
     return labels

@@ -32,10 +32,10 @@ from rasterio.enums import Resampling
 
 from .. import IGNORE_LABEL
 from ..config import SENSITIVITY_PARAMETERS
-from ..files import StrPath, atomic_path
 from ..data.labels import majority_classes
 from ..data.raster import open_raster, valid_mask
 from ..data.spectra import percentile_stretch
+from ..files import StrPath, atomic_path
 from ..params import FromConfig
 
 log = logging.getLogger(__name__)
@@ -149,7 +149,8 @@ def boundary_picture(edges: np.ndarray) -> np.ndarray:
 
 
 def class_legend(class_names: Sequence[str], palette: np.ndarray, with_unmatched: bool) -> list[Patch]:
-    handles = [Patch(facecolor=colour, edgecolor="0.3", label=name) for name, colour in zip(class_names, palette)]
+    handles = [Patch(facecolor=colour, edgecolor="0.3", label=name)
+               for name, colour in zip(class_names, palette, strict=True)]
     if with_unmatched:
         handles.append(Patch(facecolor=UNMATCHED_COLOUR, edgecolor="0.3", label="no labelled overlap"))
     return handles
@@ -173,7 +174,7 @@ def map_panels(path: StrPath, title: str, panels: Iterable[tuple[str, Sequence[n
     panels = list(panels)
     figure = Figure(figsize=(panel_size * len(panels), panel_size + 1.2), layout="constrained")
     axes = figure.subplots(1, len(panels), squeeze=False)[0]
-    for ax, (panel_title, layers) in zip(axes, panels):
+    for ax, (panel_title, layers) in zip(axes, panels, strict=True):
         for layer in layers:
             ax.imshow(layer, interpolation="nearest")
         ax.set_title(panel_title, fontsize=10)
@@ -224,7 +225,7 @@ def scene_figure(path: StrPath, *, title: str, image_path: StrPath, composite_ba
 
 
 def bar_labels(ax: Axes, bars: BarContainer, values: Iterable[float]) -> None:
-    for bar, value in zip(bars, values):
+    for bar, value in zip(bars, values, strict=True):
         ax.annotate(f"{value:.3f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8)
 
@@ -244,7 +245,7 @@ def ami_chart(path: StrPath, summary: pd.DataFrame, table: pd.DataFrame | None =
     bar_labels(ax, bars, summary["ami_mean"])
     lowest = float(np.nanmin(summary["ami_mean"]))
     if table is not None:
-        for position, method in zip(positions, methods):
+        for position, method in zip(positions, methods, strict=True):
             scores = table.loc[table["method"] == method, "ami"].to_numpy()
             ax.plot(np.full(len(scores), position), scores, "o", color="0.15", markersize=3.5, alpha=0.7,
                     label="one scene and seed" if position == 0 else None)
@@ -292,7 +293,7 @@ def sensitivity_chart(path: StrPath, table: pd.DataFrame, title: str = "Paramete
     published = table[table["varied"] == "published"].iloc[0]
     parameters = [column for column in SENSITIVITY_PARAMETERS if column in table.columns]
     figure = Figure(figsize=(4.0 * len(parameters), 3.6), layout="constrained")
-    for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters):
+    for ax, name in zip(figure.subplots(1, len(parameters), squeeze=False)[0], parameters, strict=True):
         rows = table[table["varied"].isin([name, "published"])].sort_values(name)
         ax.errorbar(rows[name], rows["ami_mean"], yerr=rows["ami_sd_seeds"].fillna(0), marker="o", capsize=3,
                     color=matplotlib.colormaps["tab10"](0))

@@ -11,8 +11,8 @@ import zipfile
 
 import torch
 
-from .ncnn import FP16_TAG, PARAM_MAGIC
-from ..files import StrPath, atomic_path
+from rsseg.files import StrPath, atomic_path
+from rsseg.isagrsc2.ncnn import FP16_TAG, PARAM_MAGIC
 
 # spandrel's RRDBNet names its layers in the old ESRGAN layout ("model.N..."); Real-ESRGAN's
 # published files use BasicSR's names. Layer indices below are those of the x4 (two-upsampler) net.
