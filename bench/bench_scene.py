@@ -1,18 +1,21 @@
-"""Benchmark superpixel_fcn and K-means on one full-size scene: seconds per stage, peak memory and AMI.
+"""Benchmark superpixel_fcn, its consensus and K-means on one full-size scene: seconds per stage, peak memory, AMI.
 
 Builds a GID-sized scene (default 7200x6800 px, 4 bands) by mirror-tiling a prepared scene of the
 workflow and its labels (default: the demo Landsat scene; make it first with
 ``snakemake --cores 1 results/demo/scenes/landsat/image.tif results/demo/scenes/landsat/label.tif``),
 writes it as a GeoTIFF in a temporary folder, then runs the work of each workflow rule in a fresh
 process, as Snakemake does: ``superpixels`` (read, Felzenszwalb, write), ``superpixel_fcn`` (read,
-standardise, training, inference, write) and ``baseline`` K-means (read, cluster, write). Each rule's
-peak resident memory is that process's ``ru_maxrss``, so it counts everything the rule itself holds.
+standardise, training, inference, write), ``consensus_runs`` and ``superpixel_fcn_consensus`` (the runs, then
+their clustering, the consensus's CPU seconds against the FCN's of the same setting) and ``kmeans`` (read,
+cluster, write). Each rule's peak resident memory is that process's ``ru_maxrss``, so it counts everything the
+rule itself holds.
 Hyper-parameters come from ``config/config.yaml``; options override a few of them for the benchmark.
 
     nice -n 10 .venv/bin/python bench/bench_scene.py --epochs 1 --device cpu
     .venv/bin/python bench/bench_scene.py --precision float32 bfloat16   # both, one after the other
     .venv/bin/python bench/bench_scene.py --precision float32 --layout channels_last contiguous
     .venv/bin/python bench/bench_scene.py --device cuda                  # published 10 epochs on a GPU
+    .venv/bin/python bench/bench_scene.py --rules superpixels superpixel_fcn_consensus --size 3600x3400
 """
 
 import argparse
@@ -37,7 +40,7 @@ from rasterio.windows import Window
 
 REPO = Path(__file__).resolve().parents[1]
 PUBLISHED_EPOCHS = 10
-RULES = ["superpixels", "superpixel_fcn", "kmeans"]
+RULES = ["superpixels", "superpixel_fcn", "superpixel_fcn_consensus", "kmeans"]
 ROWS_PER_WRITE = 256
 """Rows of the built scene written at a time, so building it never holds the whole scene."""
 Result = TypeVar("Result")
@@ -163,6 +166,55 @@ def superpixel_fcn_rule(image_path: Path, superpixels_path: Path, out_path: Path
     return clock.result(**extra)
 
 
+def consensus_runs_rule(image_path: Path, superpixels_path: Path, out_path: Path, fcn_settings: dict[str, Any],
+                        consensus_settings: dict[str, Any], device: str, seed: int) -> dict[str, Any]:
+    """The work of the ``consensus_runs`` rule; returns stage seconds, peak memory and how the runs computed."""
+    from rsseg.data.raster import read_labels, read_scene
+    from rsseg.methods.compute import describe_hardware
+    from rsseg.methods.consensus import ConsensusParams, save_runs, train_runs
+    from rsseg.methods.device import resolve_device
+    from rsseg.methods.fcn import FCNParams
+    from rsseg.methods.superpixel_features import superpixel_scene
+
+    setup_child_logging()
+    clock = Stopwatch()
+    image, valid, _ = read_scene(image_path)
+    superpixels = read_labels(superpixels_path, shape=valid.shape)
+    clock.lap("read")
+    scene = superpixel_scene(image, valid, superpixels, in_place=True)
+    clock.lap("standardise")
+    probabilities, info = train_runs(scene, FCNParams.from_config(fcn_settings),
+                                     ConsensusParams.from_config(consensus_settings), device=resolve_device(device),
+                                     seed=seed)
+    clock.lap("runs")
+    save_runs(out_path, probabilities)
+    clock.lap("write")
+    return clock.result(setting=f"{info['dtype']}/{info['layout']}", grid_windows=info["grid_windows"],
+                        hardware=describe_hardware(info["compute_setting"]["hardware"]))
+
+
+def consensus_cluster_rule(image_path: Path, superpixels_path: Path, runs_path: Path, out_path: Path,
+                           consensus_settings: dict[str, Any], seed: int) -> dict[str, Any]:
+    """The work of the ``superpixel_fcn_consensus`` rule (the clustering of the runs); returns stage seconds and
+    peak memory."""
+    from rsseg.data.raster import read_labels, read_scene, write_labels
+    from rsseg.methods.consensus import ConsensusParams, cluster_runs, load_runs
+    from rsseg.methods.superpixel_features import superpixel_scene
+
+    setup_child_logging()
+    clock = Stopwatch()
+    probabilities = load_runs(runs_path)
+    image, valid, profile = read_scene(image_path)
+    superpixels = read_labels(superpixels_path, shape=valid.shape)
+    clock.lap("read")
+    scene = superpixel_scene(image, valid, superpixels, in_place=True)
+    labels, _ = cluster_runs(scene, probabilities, ConsensusParams.from_config(consensus_settings), seed=seed)
+    clock.lap("cluster")
+    write_labels(out_path, labels, profile)
+    clock.lap("write")
+    return clock.result()
+
+
 def kmeans_rule(image_path: Path, out_path: Path, n_clusters: int, params: dict[str, Any], seed: int) -> dict[str, Any]:
     """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
     from rsseg.data.raster import read_scene, write_labels
@@ -231,8 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, help="default: the config's first seed")
     parser.add_argument("--workdir", type=Path, help="keep the scene and outputs here (default: a temporary folder)")
     args = parser.parse_args(argv)
-    if "superpixel_fcn" in args.rules and "superpixels" not in args.rules:
-        parser.error("superpixel_fcn needs the superpixels rule")
+    if {"superpixel_fcn", "superpixel_fcn_consensus"} & set(args.rules) and "superpixels" not in args.rules:
+        parser.error("superpixel_fcn and superpixel_fcn_consensus need the superpixels rule")
     if args.device == "cuda":
         import torch
 
@@ -258,6 +310,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         fcn["epochs"] = args.epochs
     settings = [(precision, layout) for precision in args.precision or [fcn["precision"]]
                 for layout in args.layout or [fcn["layout"]]]
+    consensus = dict(config["superpixel_fcn_consensus"])
     n_clusters = config["kmeans"]["n_clusters"] or len(dataset["labels"]["classes"])
     kmeans = {key: value for key, value in config["kmeans"].items() if key != "n_clusters"}
 
@@ -297,11 +350,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                   flush=True)
             if "gpu" in run:
                 print(f"{'':<24} {run['gpu']}, peak GPU memory {run['peak_gpu_gib']:.2f} GiB", flush=True)
+        consensus_runs = []
+        for precision, layout in settings if "superpixel_fcn_consensus" in args.rules else []:
+            name = f"superpixel_fcn_consensus_{precision}_{layout}"
+            consensus_runs.append(name)
+            trained = in_fresh_process(
+                consensus_runs_rule, image, folder / "superpixels.tif", folder / f"{name}.npz",
+                {**fcn, "precision": precision, "layout": layout}, consensus, args.device, seed)
+            clustered = in_fresh_process(consensus_cluster_rule, image, folder / "superpixels.tif",
+                                         folder / f"{name}.npz", folder / f"{name}.tif", consensus, seed)
+            report_rule(f"{name} (runs)", trained)
+            report_rule(f"{name} (clustering)", clustered)
+            print(f"{'':<24} {trained['hardware']}; {trained['setting']}, {trained['grid_windows']} windows of the "
+                  "runs' grid", flush=True)
+            results[name] = {key: {**trained[key], **clustered[key]} for key in ("seconds", "cpu_seconds")}
+            results[name]["peak_rss_gib"] = max(trained["peak_rss_gib"], clustered["peak_rss_gib"])
         if "kmeans" in args.rules:
             results["kmeans"] = in_fresh_process(kmeans_rule, image, folder / "kmeans.tif", n_clusters, kmeans, seed)
             report_rule("kmeans", results["kmeans"])
 
-        methods = fcn_runs + (["kmeans"] if "kmeans" in results else [])
+        methods = fcn_runs + consensus_runs + (["kmeans"] if "kmeans" in results else [])
         scores = {m: in_fresh_process(score, folder / f"{m}.tif", truth) for m in methods}
         total = {m: sum(results[m]["seconds"].values()) for m in methods}
         if methods:
@@ -309,6 +377,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "(superpixel_fcn: without the superpixels rule)")
         for m in methods:
             print(f"{m:<24} {scores[m]['ami']:6.4f} {scores[m]['n_segments']:8d} {total[m]:8.1f}")
+        cpu = {m: sum(results[m]["cpu_seconds"].values()) for m in methods}
+        for published, consensus_run in zip(fcn_runs, consensus_runs, strict=False):  # the same settings, in order
+            gain = scores[consensus_run]["ami"] - scores[published]["ami"]
+            print(f"{consensus_run}: {cpu[consensus_run]:.0f} CPU s, {cpu[consensus_run] / cpu[published]:.2f}x "
+                  f"{published}'s {cpu[published]:.0f}; AMI {gain:+.4f}; "
+                  f"{cpu[consensus_run] / (width * height / 1e6):.2f} CPU s per Mpx")
         for m in fcn_runs[1:]:
             print(f"{fcn_runs[0]} / {m}: {total[fcn_runs[0]] / total[m]:.2f}x the rule's wall time, "
                   f"{results[fcn_runs[0]]['seconds']['training'] / results[m]['seconds']['training']:.2f}x the "
