@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup demo test style typecheck lint clean
+.PHONY: setup demo test style typecheck lint tables clean
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,10 @@ typecheck: setup
 
 lint: style
 	$(BIN)/snakemake --lint
+
+# README's and docs/study.md's results tables from the workflow's CSVs, copied from results/ to docs/results/.
+tables: setup
+	$(BIN)/python -m rsseg.report.results_tables --copy-from results
 
 clean:
 	rm -rf results resources/datasets logs benchmarks .snakemake

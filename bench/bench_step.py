@@ -76,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="also time torch.compile of the network")
     parser.add_argument("--dtype", nargs="+", choices=list(DTYPES), default=list(DTYPES),
-                        help="dtypes to time (default: both; bfloat16 takes ~50x as long where it is emulated)")
+                        help="dtypes to time (default: both; bfloat16 takes many times as long where it is emulated)")
     parser.add_argument("--window", type=int, default=512, help="side of the window in px (default: %(default)s)")
     parser.add_argument("--profile", action="store_true",
                         help="instead of the table: profile --steps steps of the rule's default setting op by op")

@@ -3,11 +3,12 @@ natively, so that two runs on one machine always compute alike. Standard library
 process resolves the setting before any job runs and passes it to the jobs as a parameter, so a changed
 setting reruns them.
 
-The rule follows what was measured (docs/benchmarks.md): a training step of the superpixel FCN is fastest in
-bfloat16 and channels_last where the CPU has AVX-512 and computes bfloat16 in hardware (AVX512-BF16 or
-AMX), in float32 and channels_last on other AVX-512 CPUs, and in float32 and the contiguous layout on AVX2
-CPUs, where channels_last takes 1.2x-1.8x as long and emulated bfloat16 up to 50x. On a CUDA GPU it is
-channels_last, in bfloat16 from compute capability 8.0 (Ampere) on (not measured here: no GPU was at hand).
+The rule follows what was measured (docs/benchmarks.md, "A training step, by precision and layout"): a
+training step of the superpixel FCN is fastest in bfloat16 and channels_last where the CPU has AVX-512 and
+computes bfloat16 in hardware (AVX512-BF16 or AMX), in float32 and channels_last on other AVX-512 CPUs, and
+in float32 and the contiguous layout on AVX2 CPUs. On a CUDA GPU it is channels_last, in bfloat16 from
+compute capability 8.0 (Ampere) on (not measured: no GPU was at hand). config/README.md gives the rule as a
+table.
 """
 
 import os

@@ -35,7 +35,8 @@ CHOICES = (AUTO, MEASURE)
 PREFERENCE_MARGIN = 0.1
 """A candidate replaces an earlier one only when at least this much faster, so that timing noise between
 settings of about equal speed does not make the choice, and with it the results, change between machines of
-one kind. The settings that differ at all differ by more (1.2x to 1.8x on a 512 px step; docs/benchmarks.md)."""
+one kind. The settings that differ at all differ by more (docs/benchmarks.md, "A training step, by precision
+and layout")."""
 CACHE_FILE = "compute-settings.json"
 TIMING_ROUNDS = 2
 """Steps timed per candidate, after one each to warm up (on one AVX2 core about 15 s for the two float32 layouts
@@ -107,7 +108,7 @@ def describe_hardware(about: dict[str, Any]) -> str:
 def bfloat16_is_native(device: torch.device) -> bool:
     """Whether ``device`` computes bfloat16 in hardware: a CUDA GPU with native bfloat16 (Ampere and later),
     or a CPU with AVX512-BF16 or AMX whose AVX-512 kernels torch uses. Elsewhere it is emulated, and a
-    training step of the FCN takes about 50x as long as in float32."""
+    training step of the FCN takes many times as long as in float32 (docs/benchmarks.md)."""
     if device.type == "cuda":
         return bool(torch.cuda.is_bf16_supported(including_emulation=False))
     return (device.type == "cpu" and torch.backends.cpu.get_cpu_capability().startswith("AVX512")

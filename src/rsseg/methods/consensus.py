@@ -17,8 +17,8 @@ superpixels are then clustered on what all runs say about them:
 K-means (weighted by superpixel size, so it serves pixels as AMI counts them) gives ``clusters`` classes,
 by default the FCN's ``n_classes``, the most a run can give. Training the runs (:func:`train_runs`, which only
 the settings :data:`rsseg.config.CONSENSUS_RUN_SETTINGS` change) and clustering them (:func:`cluster_runs`) are
-separate steps, so the workflow clusters one training at several numbers of clusters. Why each part is
-there, what it costs against the published FCN and what lost is in docs/study.md.
+separate steps, so the workflow clusters one training at several numbers of clusters. docs/methods.md
+describes the method, docs/study.md its results, and docs/notes.md how an earlier form of it was explored.
 """
 
 import logging

@@ -35,6 +35,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True, warn_only=True)
     # Deterministic mode also fills every new tensor with NaN, a debugging aid that spots kernels reading
-    # memory they never wrote; no result depends on it, and it costs 7% of an FCN training step (over
-    # 300 fills of up to 64 MB each; docs/benchmarks.md).
+    # memory they never wrote; no result depends on it, and it costs time at every FCN training step (over
+    # 300 fills of up to 64 MB each).
     torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]  # set, not declared

@@ -221,8 +221,8 @@ def compute_setting(params: FCNParams, *, bands: int, window: tuple[int, int], d
     slower a step is there than in float32.
     """
     candidates = candidate_settings(params.precision, params.layout, device)
-    # Timed on the job's own window: on a smaller one the ranking can turn over (on an AVX2 Zen 3 EPYC
-    # channels_last was 1.1x-1.2x faster at 128 px and 1.5x slower at 512 px; docs/benchmarks.md).
+    # Timed on the job's own window: on a smaller one the ranking can turn over (docs/benchmarks.md, "A
+    # training step, by precision and layout").
     with retained_heap():  # as the run will compute
         setting, record = choose_setting(
             candidates, device=device, job={"bands": bands, "window": window, "n_classes": params.n_classes,

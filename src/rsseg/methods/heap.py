@@ -3,8 +3,8 @@
 glibc's malloc serves every allocation above its mmap threshold (128 KiB, rising to at most 32 MiB)
 with fresh pages from ``mmap`` and gives them back on ``free``. One training step of the superpixel
 FCN on a 512x512 window allocates and frees hundreds of megabytes of activations, so the next step
-faults every page in again and the kernel zeroes it: about 100,000 page faults per bfloat16 step
-measured on this project's CPU, a fifth of the step's time (docs/benchmarks.md). Inside
+faults every page in again and the kernel zeroes it (page faults and seconds per step with and without:
+docs/benchmarks.md, "Setting by setting on the AVX-512 EPYC"). Inside
 :func:`retained_heap` large blocks come from the heap and stay there when freed, ready for the
 next step; on exit glibc's defaults come back and the free heap pages are returned to the system.
 """
