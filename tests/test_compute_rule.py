@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from rsseg.compute_rule import Capabilities, auto_setting, cpu_capabilities, resolve_setting
+from rsseg.compute_rule import Capabilities, auto_setting, cpu_capabilities, machine_capabilities, resolve_setting
 from rsseg.methods.compute import torch_capabilities
 
 AVX2 = "fpu sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma f16c bmi2"
@@ -50,3 +50,10 @@ def test_only_auto_is_resolved():
 def test_the_workflow_and_the_jobs_resolve_auto_alike_on_this_machine():
     # the workflow reads /proc/cpuinfo before any job; the job's torch must compute what it was told is best
     assert auto_setting(cpu_capabilities()) == auto_setting(torch_capabilities(torch.device("cpu")))
+
+
+def test_a_gpu_the_submitting_machine_cannot_see_runs_what_every_gpu_runs(monkeypatch):
+    # a cluster's login node without nvidia-smi: device cuda must not take the login node's CPU setting
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    assert auto_setting(machine_capabilities("cuda")) == ("float32", "channels_last")
+    assert machine_capabilities("auto") == machine_capabilities("cpu") == cpu_capabilities()

@@ -85,13 +85,21 @@ def cuda_capabilities() -> Capabilities | None:
     return Capabilities("cuda", False, major >= BFLOAT16_CUDA_MAJOR, name.strip())
 
 
+UNSEEN_GPU = Capabilities("cuda", False, False, "a CUDA GPU nvidia-smi does not show here")
+"""A GPU the machine that runs Snakemake cannot see (a cluster's login node): the setting every GPU runs,
+float32 and channels_last, since only a visible GPU tells whether it computes bfloat16 natively."""
+
+
 def machine_capabilities(device: str) -> Capabilities:
-    """The capabilities a job for ``device`` (``auto``, ``cpu`` or ``cuda``) runs with on this machine: the GPU's
-    where ``cuda``, or ``auto`` and a GPU is present, else the CPU's."""
+    """The capabilities a job for ``device`` (``auto``, ``cpu`` or ``cuda``) runs with: this machine's GPU where
+    ``cuda``, or ``auto`` and a GPU is present; :data:`UNSEEN_GPU` for ``cuda`` where none is visible; else
+    this machine's CPU."""
     if device != "cpu":
         gpu = cuda_capabilities()
         if gpu is not None:
             return gpu
+        if device == "cuda":
+            return UNSEEN_GPU
     return cpu_capabilities()
 
 
