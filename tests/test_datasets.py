@@ -54,6 +54,7 @@ def test_prepare_scene_keeps_grid_and_marks_nodata(tmp_path):
     with rasterio.open(out_image) as img, rasterio.open(out_label) as lab:
         assert img.count == 4 and img.shape == (40, 48) and lab.shape == (40, 48)
         assert img.crs == lab.crs == "EPSG:32650" and img.transform.a == 4.0 and img.nodata == 0
+        assert img.descriptions == ("nir", "red", "green", "blue")  # the dataset's band_names, for a GIS
         labels = lab.read(1)
         assert lab.dtypes[0] == "uint8"
     assert (labels[:5, :6] == IGNORE_LABEL).all()

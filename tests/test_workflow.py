@@ -41,6 +41,8 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert info["threads"] == 1  # the rule's threads in .test/config, not one per core of the machine
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
+    # no job's log holds an error line of GDAL's (a colour table written after the data made one in every map's)
+    assert [log.name for log in (work / "logs").rglob("*.log") if "GDAL signalled an error" in log.read_text()] == []
     # unpacked in a temporary folder, yet readable by the group like any other output (umask, not mkdtemp's 0700)
     umask = os.umask(0)
     os.umask(umask)

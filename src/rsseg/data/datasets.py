@@ -124,7 +124,7 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
 
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
-    write_raster(image_out, image, scene_profile)
+    write_raster(image_out, image, scene_profile, band_names=dataset["band_names"])
     write_labels(label_out, labels, scene_profile, colours=class_colours(dataset["labels"]))
     n_nonfinite = int(np.count_nonzero(nonfinite))
     log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data (%d NaN or infinite pixels), %.1f%% labelled",
