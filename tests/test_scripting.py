@@ -50,6 +50,15 @@ def test_success_is_silent(job, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_job_starts_by_removing_what_a_killed_run_of_it_left_beside_its_outputs(job, tmp_path):
+    leftover = tmp_path / ".scene.tif.k1ll3d.part"
+    leftover.write_text("half a map")
+    job.output = [str(tmp_path / "scene.tif")]
+    run_rule(lambda snakemake: Path(snakemake.output[0]).write_text("the map"), job)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["rule.log", "scene.tif"]
+    assert f"removed {leftover}, left by an interrupted run of this job" in Path(job.log[0]).read_text()
+
+
 def test_ctrl_c_is_one_line_saying_to_rerun(job, capsys):
     with pytest.raises(SystemExit):
         run_rule(fail_with(KeyboardInterrupt()), job)
