@@ -46,6 +46,7 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
     console.addFilter(for_the_console)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         handlers=[console, *([log_file] if log_file else [])], force=True)
+    logging.captureWarnings(True)  # a library's warnings (scikit-learn's) belong in the job's log too
     log = logging.getLogger(snakemake.rule)
     for output in getattr(snakemake, "output", []):
         for stale in remove_stale_temporaries(output):

@@ -10,7 +10,7 @@ import numpy as np
 from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath
-from .labels import decode_labels, pack_rgb, unpack_rgb
+from .labels import decode_labels, label_census, label_codes
 from .raster import open_raster, read_image, write_labels, write_raster
 from ..scenes import expects_georeferencing
 
@@ -59,17 +59,6 @@ def check_same_grid(label_path: StrPath, label_profile: Mapping[str, Any], image
                                      f"{tuple(image_transform)[:6]}; labels must be on the image's grid")
 
 
-def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
-    """The label values (or RGB colours) present in raw label pixels ``(bands, n)``, for an error message."""
-    found: list[int] | list[tuple[int, int, int]]
-    if encoding["type"] == "index":
-        found = [int(value) for value in np.unique(raw[0])]
-    else:  # one integer per colour: a 1-D unique, not a slow row-wise one over a whole scene
-        found = [unpack_rgb(colour) for colour in np.unique(pack_rgb(raw[:3]))]
-    more = f" and {len(found) - limit} more" if len(found) > limit else ""
-    return ", ".join(map(str, found[:limit])) + more
-
-
 def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
     """The classes' own colours where the labels are colour-coded (the prepared labels' colour table shows a
     class as the publisher does); none for index codes."""
@@ -110,6 +99,13 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     labels = decode_labels(raw_labels, dataset["labels"], label_path)
     labels[invalid] = IGNORE_LABEL
     labelled = labels != IGNORE_LABEL
+    # valid pixels of a value that is no class are not scored: say which, as a typo in a class's colour or value
+    # would otherwise drop the class silently
+    unlabelled = ~invalid & ~labelled
+    census = label_census(label_codes(raw_labels[:, unlabelled], dataset["labels"]), dataset["labels"])
+    if unlabelled.any():
+        log.info("%s: %d of %d valid pixels hold no configured class and are not scored: %s", label_path,
+                 np.count_nonzero(unlabelled), np.count_nonzero(~invalid), census)
     if not labelled.any():
         if invalid.all():
             path, problem = image_path, (f"has no valid pixel: every pixel is no data (nodata {nodata}, or at or "
@@ -117,7 +113,7 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
         else:
             names = [c["name"] for c in dataset["labels"]["classes"]]
             path, problem = label_path, (f"has no pixel of the configured classes {names} where the image is "
-                                         f"valid; it holds {found_labels(raw_labels[:, ~invalid], dataset['labels'])}")
+                                         f"valid; it holds {census}")
         if not skip_unscored:
             raise InputError(path, f"{problem}; fix the dataset's config or set skip_unscored_scenes: true")
         log.warning("%s: %s; the scene is left out of the score tables (skip_unscored_scenes)", path, problem)
