@@ -22,7 +22,7 @@ use rule superpixels as sensitivity_superpixels with:
         scale=lambda w: float(w.scale),
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
+        tile_size=config["superpixels"]["tile_size"],
         remade=remakes("sensitivity_superpixels"),
 
 

@@ -17,7 +17,7 @@ rule superpixels:
         scale=config["superpixels"]["scale"],
         sigma=config["superpixels"]["sigma"],
         min_size=config["superpixels"]["min_size"],
-        tile_size=config["superpixels"].get("tile_size"),
+        tile_size=config["superpixels"]["tile_size"],
         remade=remakes("superpixels"),
     script:
         "../scripts/superpixels.py"

@@ -15,7 +15,7 @@ from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
 from ..data.patches import SegmentedPatch
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
 
 log = logging.getLogger(__name__)
@@ -29,6 +29,7 @@ class SamClipParams(FromConfig):
     n_clusters: int
 
     section = "sam_clip"
+    bounds = {"n_clusters": Range(minimum=1, maximum=IGNORE_LABEL - 1)}
 
 
 def cluster_segments(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
