@@ -8,7 +8,7 @@ from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
 from rsseg.config import (coerce_booleans, coerce_integers, config_problems, dataset_bands, sensitivity_points,
-                          unknown_settings)
+                          sort_settings, unknown_settings)
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
 
@@ -152,6 +152,16 @@ def test_digits_become_integers_where_the_schema_wants_integers_also_in_a_list()
     assert config["seeds"] == [0, 1] and config["superpixel_fcn"]["epochs"] == 3
     assert config["device"] == "2"  # not an integer setting: the schema refuses it as it is
     validate({**config, "device": "cpu"}, SCHEMA)
+
+
+def test_settings_are_sorted_at_every_level_whatever_order_they_were_merged_in():
+    merged = {"kmeans": {"n_init": 1, "sample_size": 2000}, "datasets": {"b": {"labels": {"type": "index",
+              "classes": [{"value": 1, "name": "x"}]}}, "a": {}}, "seeds": [2, 0]}
+    settings = merged["kmeans"]
+    sort_settings(merged)
+    assert repr(merged) == ("{'datasets': {'a': {}, 'b': {'labels': {'classes': [{'name': 'x', 'value': 1}], "
+                            "'type': 'index'}}}, 'kmeans': {'n_init': 1, 'sample_size': 2000}, 'seeds': [2, 0]}")
+    assert merged["kmeans"] is settings  # in place: the workflow's config object stays the same
 
 
 def test_the_old_seed_setting_points_at_seeds():

@@ -161,6 +161,19 @@ def coerce_integers(config: MutableMapping[str, Any], schema: Mapping[str, Any])
             setting.holder[setting.key] = [_integer(item) for item in value]
 
 
+def sort_settings(config: MutableMapping[str, Any]) -> None:
+    """Put the keys of every mapping of ``config`` in sorted order, in place. Snakemake tells a changed parameter
+    by its text, so the order in which ``--config`` or a ``--configfile`` merged the keys of a section must not
+    make the section another parameter and rerun every job of it."""
+    items = sorted(config.items(), key=lambda item: str(item[0]))
+    config.clear()
+    config.update(items)
+    for value in config.values():
+        for mapping in value if isinstance(value, list) else [value]:
+            if isinstance(mapping, MutableMapping):
+                sort_settings(mapping)
+
+
 def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict[str, str | None]]:
     """The archives of a dataset's config entry as ``{url, checksum, filename}``; empty for a local folder.
 

@@ -23,6 +23,7 @@ from rsseg.config import (
     config_problems,
     dataset_archives,
     dataset_bands,
+    sort_settings,
     unknown_settings,
 )
 from rsseg.placement import folder_state, unavailable_reason
@@ -44,7 +45,8 @@ coerce_integers(config, SCHEMA)  # and --config seeds=[0,1] as strings in a list
 UNKNOWN = unknown_settings(config, SCHEMA)
 if UNKNOWN:
     stop(*(f"config: {problem}" for problem in UNKNOWN))
-validate(config, SCHEMA_FILE)
+validate(config, SCHEMA_FILE)  # which fills in the defaults of settings left out
+sort_settings(config)  # the order --config merged keys in is no change of a rule's parameters
 # What the schema cannot see (values against each other) stops the run here, before any job, one
 # line per problem.
 PROBLEMS = config_problems(config)
@@ -137,19 +139,17 @@ def scenes(dataset):
     return list(scene_files(dataset))
 
 
+SCORED_SCENES = "results/{dataset}/scored_scenes.json"
+"""The scenes with and without a scored pixel (the scored_scenes checkpoint). A rule whose inputs follow the list
+takes this file as an input too: Snakemake reads a checkpoint's output that is present without asking whether its
+job must run again, so only a rule that needs the file makes the list again when a scene's record or
+skip_unscored_scenes changed."""
+
+
 def scored_scenes(dataset):
-    """The scenes with a scored pixel: every scene, as prepare_scene stops on one without, unless
-    skip_unscored_scenes lets such scenes through; then the list is known once all are prepared."""
-    if not config["skip_unscored_scenes"]:
-        return scenes(dataset)
+    """The scenes with a scored pixel, known once all are prepared: every scene, unless skip_unscored_scenes lets
+    scenes without one through (else they stop the run)."""
     return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["scored"]
-
-
-def unscored_scenes(dataset):
-    """The scenes left out of the score tables (none unless skip_unscored_scenes)."""
-    if not config["skip_unscored_scenes"]:
-        return []
-    return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["unscored"]
 
 
 def uses_gpu():
@@ -182,7 +182,8 @@ def score_tables():
 
 
 def default_targets():
-    return [*score_tables(), report_figures]
+    # the lists of scored scenes, so that the figures follow a list made again (SCORED_SCENES)
+    return [*score_tables(), *expand(SCORED_SCENES, dataset=config["run"]), report_figures]
 
 
 def report_figures(wildcards):
@@ -213,6 +214,14 @@ def named_per_scene(**patterns):
         for scene in scored_scenes(wildcards.dataset)
         for name, pattern in patterns.items()
     }
+
+
+PREPARED_SCENE_SETTINGS = ("bands", "band_names", "nodata", "labels")
+"""The settings of a dataset that a prepared scene depends on (not its source, licence, farmland classes, ...)."""
+
+
+def prepared_scene_settings(dataset):
+    return {key: dataset_config(dataset)[key] for key in PREPARED_SCENE_SETTINGS}
 
 
 def raw_scene_files(wildcards):

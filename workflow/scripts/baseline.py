@@ -1,4 +1,4 @@
-"""Segment one prepared scene with a per-pixel baseline (K-means or ISODATA) and time it."""
+"""Segment one prepared scene with a per-pixel baseline (the rule's method, K-means or ISODATA) and time it."""
 
 import time
 from dataclasses import asdict
@@ -11,21 +11,17 @@ from rsseg.scripting import run_rule
 
 
 def main(snakemake):
-    method = snakemake.wildcards.method
-    seed = int(snakemake.params.seed)
+    method, settings, seed = snakemake.params.method, snakemake.params.settings, int(snakemake.params.seed)
     image, valid, profile = read_scene(snakemake.input.image)
     if method == "kmeans":
-        kmeans = KMeansParams.from_config({"n_clusters": int(snakemake.params.n_clusters), **snakemake.params.kmeans})
-        params = asdict(kmeans)
+        params = asdict(KMeansParams.from_config(settings))
         start = time.perf_counter()
         labels = kmeans_segment(image, valid, seed=seed, **params)
-    elif method == "isodata":
-        isodata = IsodataParams.from_config(snakemake.params.isodata)
+    else:
+        isodata = IsodataParams.from_config(settings)
         params = asdict(isodata)
         start = time.perf_counter()
         labels = isodata_segment(image, valid, isodata, seed=seed)
-    else:
-        raise ValueError(f"unknown baseline method {method!r}; expected kmeans or isodata")
     seconds = time.perf_counter() - start
     write_labels(snakemake.output.labels, labels, profile)
     # scikit-learn's and numpy's kernels run on the rule's threads

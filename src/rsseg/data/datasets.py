@@ -12,9 +12,11 @@ from ..errors import InputError
 from ..files import StrPath
 from .labels import decode_labels, label_census, label_codes
 from .raster import open_raster, read_image, write_labels, write_raster
-from ..scenes import expects_georeferencing
 
 log = logging.getLogger(__name__)
+
+UNSCORED_HINT = "fix the dataset's config or set skip_unscored_scenes: true"
+"""What to do about a scene without a scored pixel."""
 
 
 def invalid_mask(image: np.ndarray, at_or_below: float, rule: str) -> np.ndarray:
@@ -66,16 +68,19 @@ def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
 
 
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
-                  dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict[str, Any]:
+                  dataset: Mapping[str, Any], skip_unscored: bool = False, georeferenced: bool = True
+                  ) -> dict[str, Any]:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
 
+    ``dataset`` is the dataset's config entry (``bands``, ``band_names``, ``nodata`` and ``labels`` are read).
     No-data pixels get the nodata value in every band and :data:`IGNORE_LABEL` in the labels. Labels
     of another size, or on another georeferenced grid, are an error. So is a scene without a scored
     pixel (every pixel no data, or no label of a configured class where the image is valid), unless
-    ``skip_unscored``: then it is written with a warning, and the summary's ``scored_pixels`` is 0.
+    ``skip_unscored``: then it is written with a warning, the summary's ``scored_pixels`` is 0 and its
+    ``unscored`` names the file and the problem. ``georeferenced``: whether the dataset's images should have a CRS
+    (:func:`rsseg.scenes.expects_georeferencing`), else one missing is not worth a warning.
     """
     bands = dataset["bands"]
-    georeferenced = expects_georeferencing(dataset["layout"])
     with open_raster(image_path) as src:  # PNG and JPEG carry no CRS: the workflow says so once for the dataset
         if src.count < max(bands):
             raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
@@ -106,6 +111,7 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     if unlabelled.any():
         log.info("%s: %d of %d valid pixels hold no configured class and are not scored: %s", label_path,
                  np.count_nonzero(unlabelled), np.count_nonzero(~invalid), census)
+    unscored = None
     if not labelled.any():
         if invalid.all():
             path, problem = image_path, (f"has no valid pixel: every pixel is no data (nodata {nodata}, or at or "
@@ -115,8 +121,9 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
             path, problem = label_path, (f"has no pixel of the configured classes {names} where the image is "
                                          f"valid; it holds {census}")
         if not skip_unscored:
-            raise InputError(path, f"{problem}; fix the dataset's config or set skip_unscored_scenes: true")
+            raise InputError(path, f"{problem}; {UNSCORED_HINT}")
         log.warning("%s: %s; the scene is left out of the score tables (skip_unscored_scenes)", path, problem)
+        unscored = {"file": str(path), "problem": problem}
 
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
@@ -127,5 +134,5 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
              Path(image_path).name, len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), n_nonfinite,
              100 * labelled.mean())
     return {"valid_fraction": float(1 - invalid.mean()), "labelled_fraction": float(labelled.mean()),
-            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)),
+            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)), "unscored": unscored,
             "class_counts": np.bincount(labels[labelled], minlength=len(dataset["labels"]["classes"])).tolist()}
