@@ -26,7 +26,7 @@ from rsseg.config import (
     sort_settings,
     unknown_settings,
 )
-from rsseg.placement import folder_state, unavailable_reason
+from rsseg.placement import files_state, folder_state, unavailable_reason
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
 from rsseg.files import read_json, remake_counts
 

@@ -16,6 +16,9 @@ rule prepare_scene:
         **rule_resources("prepare_scene"),
     params:
         dataset=lambda w: prepared_scene_settings(w.dataset),
+        # the sizes and modification times of the scene's source files: a file replaced by an older one (unzip -o,
+        # cp -p, rsync -a, tar x) looks up to date to Snakemake's modification-time check
+        source_state=lambda w: files_state(raw_scene_files(w).values()),
         remade=remakes("prepare_scene"),
         # computed from the output, so not parameters Snakemake tracks: they decide whether the job stops (the
         # scored_scenes checkpoint stops the run on a scene prepared before) and what it warns, not what it writes
