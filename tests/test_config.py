@@ -7,7 +7,7 @@ import yaml
 from snakemake.utils import validate
 
 from conftest import REPO, SNAKEMAKE, TEST_DIR
-from rsseg.config import (coerce_booleans, coerce_integers, config_problems, dataset_bands, sensitivity_points,
+from rsseg.config import (coerce_booleans, coerce_numbers, config_problems, dataset_bands, sensitivity_points,
                           sort_settings, unknown_settings)
 
 SCHEMA = str(REPO / "workflow" / "schemas" / "config.schema.yaml")
@@ -143,14 +143,23 @@ def test_true_and_false_words_become_booleans_where_the_schema_wants_one():
     assert config["device"] == "true"  # not a boolean setting: the schema refuses it as it is
 
 
-def test_digits_become_integers_where_the_schema_wants_integers_also_in_a_list():
+def test_numbers_and_null_as_text_become_what_the_schema_wants_also_in_a_list():
     config = repo_config()
-    # what Snakemake's --config gives for seeds=[0,1] (YAML's base loader) and superpixel_fcn.epochs
+    # what Snakemake's --config gives for seeds=[0,1] (YAML's base loader) and a section's values, as in
+    # 'superpixel_fcn={epochs: 3, lr: 0.01}' and 'superpixels={tile_size: null}'
     config.update(seeds=["0", " 1"], device="2")
-    config["superpixel_fcn"]["epochs"] = "3"
-    coerce_integers(config, schema())
+    config["superpixel_fcn"].update(epochs="3", lr="0.01")
+    config["superpixels"]["tile_size"] = "null"
+    config["isodata"].update(min_cluster_size="1e-3", max_std="2")
+    config["datasets"]["gid"]["published"]["ami"]["kmeans"] = ".25"
+    config["classifier"]["positive_prompts"] = ["3"]  # text where the schema wants text
+    coerce_numbers(config, schema())
     assert config["seeds"] == [0, 1] and config["superpixel_fcn"]["epochs"] == 3
-    assert config["device"] == "2"  # not an integer setting: the schema refuses it as it is
+    assert config["superpixel_fcn"]["lr"] == 0.01 and config["superpixels"]["tile_size"] is None
+    assert config["isodata"]["min_cluster_size"] == 0.001 and config["isodata"]["max_std"] == 2
+    assert config["datasets"]["gid"]["published"]["ami"]["kmeans"] == 0.25
+    assert config["classifier"]["positive_prompts"] == ["3"]
+    assert config["device"] == "2"  # not a number setting: the schema refuses it as it is
     validate({**config, "device": "cpu"}, SCHEMA)
 
 

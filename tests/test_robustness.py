@@ -12,7 +12,7 @@ import pytest
 import rasterio
 import torch
 
-from conftest import REPO, SNAKEMAKE, assert_one_line_failure, jobs_of, rewrite
+from conftest import REPO, SNAKEMAKE, Workflow, assert_one_line_failure, jobs_of, rewrite
 
 pytestmark = pytest.mark.e2e
 
@@ -84,6 +84,12 @@ def test_contradicting_or_unknown_settings_stop_the_run_before_any_job(tiny_work
     lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("Using workflow specific")]
     assert set(messages) <= set(lines) and all(line.startswith("error: config: ") for line in lines)
     assert not (tiny_workflow.workdir / "results").exists() and not (tiny_workflow.workdir / "resources").exists()
+
+
+def test_a_working_directory_without_the_config_stops_in_one_line_naming_it(tmp_path):
+    done = Workflow(tmp_path).run("-n", check=False)
+    assert_one_line_failure(done, f"{tmp_path / 'config' / 'config.yaml'}: missing; run from the repository root, "
+                                  "or give --directory a folder holding config/config.yaml")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -19,7 +19,7 @@ sys.path.insert(0, SRC_DIR)
 
 from rsseg.config import (
     coerce_booleans,
-    coerce_integers,
+    coerce_numbers,
     config_problems,
     dataset_archives,
     dataset_bands,
@@ -40,7 +40,7 @@ def stop(*lines):
 SCHEMA_FILE = "../schemas/config.schema.yaml"
 SCHEMA = yaml.safe_load((Path(workflow.current_basedir) / SCHEMA_FILE).read_text())
 coerce_booleans(config, SCHEMA)  # --config key=true arrives as a string
-coerce_integers(config, SCHEMA)  # and --config seeds=[0,1] as strings in a list
+coerce_numbers(config, SCHEMA)  # and --config seeds=[0,1] or 'superpixel_fcn={lr: 0.01}' as strings
 # A misspelt key would run with the default it was meant to change: stop, naming the nearest valid key.
 UNKNOWN = unknown_settings(config, SCHEMA)
 if UNKNOWN:
