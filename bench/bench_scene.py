@@ -5,7 +5,7 @@ workflow and its labels (default: the demo Landsat scene; make it first with
 ``snakemake --cores 1 results/demo/scenes/landsat/image.tif results/demo/scenes/landsat/label.tif``),
 writes it as a GeoTIFF in a temporary folder, then runs the work of each workflow rule in a fresh
 process, as Snakemake does: ``superpixels`` (read, Felzenszwalb, write), ``superpixel_fcn`` (read,
-standardise, training, inference, write) and ``baseline`` K-means (read, cluster, write). Each rule's
+standardise, training, inference, write) and ``kmeans`` (read, cluster, write). Each rule's
 peak resident memory is that process's ``ru_maxrss``, so it counts everything the rule itself holds.
 Hyper-parameters come from ``config/config.yaml``; options override a few of them for the benchmark.
 
@@ -155,7 +155,7 @@ def superpixel_fcn_rule(image_path, superpixels_path, out_path, params, device, 
 
 
 def kmeans_rule(image_path, out_path, n_clusters, params, seed):
-    """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
+    """The work of the ``kmeans`` rule; returns stage seconds and peak RSS."""
     from rsseg.methods.baselines import kmeans_segment
     from rsseg.data.raster import read_scene, write_labels
 
