@@ -11,10 +11,11 @@ import re
 
 import pytest
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from snakemake.utils import validate
 
 import rsseg
+from rsseg import IGNORE_LABEL
 from conftest import REPO
 from rsseg.config import BAND_SETTINGS
 from rsseg.params import FromConfig, Range
@@ -151,6 +152,17 @@ def test_every_params_class_takes_the_schemas_extremes_and_refuses_what_lies_bey
             cls.from_config(job_settings(section, **{field: beyond}))
         probed += 1
     assert probed
+
+
+def test_a_cluster_count_the_workflow_fills_in_takes_as_many_classes_as_a_dataset_may_have():
+    most = SCHEMA["$defs"]["dataset"]["properties"]["labels"]["properties"]["classes"]["maxItems"]
+    assert most < IGNORE_LABEL  # class indices are labels of a uint8 map
+    for section, cls in PARAMS.items():
+        for field in FILLED_BY_THE_WORKFLOW.keys() & {field.name for field in dataclasses.fields(cls)}:
+            cls.from_config(job_settings(section, **{field: most}))
+    with pytest.raises(ValidationError, match="is too long"):
+        Draft202012Validator(SCHEMA["$defs"]["dataset"]["properties"]["labels"]).validate(
+            {"type": "index", "classes": [{"name": str(value), "value": value} for value in range(most + 1)]})
 
 
 def test_a_config_leaving_its_optional_settings_out_runs_with_the_library_defaults():
