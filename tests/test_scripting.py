@@ -64,9 +64,9 @@ def test_a_job_starts_by_removing_what_a_killed_run_of_it_left_beside_its_output
 
 def test_a_librarys_warnings_go_to_the_jobs_log_too(job, capsys):
     def main(snakemake):  # two distinct spectra for three clusters: scikit-learn warns
-        image = np.zeros((2, 8, 8), np.float32)
-        image[:, :, 4:] = 1
-        kmeans_segment(image, np.ones((8, 8), bool), n_clusters=3, sample_size=64, n_init=1)
+        image = np.zeros((2, 10, 10), np.float32)
+        image[:, :, 5:] = 1
+        kmeans_segment(image, np.ones((10, 10), bool), n_clusters=3, sample_size=100, n_init=1)
 
     run_rule(main, job)
     warning = "ConvergenceWarning: Number of distinct clusters (2) found smaller than n_clusters (3)"
