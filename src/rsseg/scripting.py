@@ -48,10 +48,10 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
                         handlers=[console, *([log_file] if log_file else [])], force=True)
     logging.captureWarnings(True)  # a library's warnings (scikit-learn's) belong in the job's log too
     log = logging.getLogger(snakemake.rule)
-    for output in getattr(snakemake, "output", []):
-        for stale in remove_stale_temporaries(output):
-            log.info("removed %s, left by an interrupted run of this job", stale)
     try:
+        for output in getattr(snakemake, "output", []):
+            for stale in remove_stale_temporaries(output):
+                log.info("removed %s, left by an interrupted run of this job", stale)
         main(snakemake)
     except UnreadableError as err:
         message = one_line(err)
