@@ -150,13 +150,13 @@ def test_a_setting_that_changes_no_output_reruns_nothing_and_an_older_replaced_s
     for setting in ("skip_unscored_scenes=true", "skip_unscored_scenes=false"):
         ran = jobs("--config", setting)
         assert "scored_scenes" in ran and set(ran) <= {"scored_scenes", "ami_table"}, (setting, ran)
-    # a method's setting reruns that method's jobs only; the same value merged in another key order, nothing
+    # a method's setting reruns that method's jobs only; nothing does the same value merged in another key order,
+    # nor a part of the dataset's entry that no prepared scene depends on
     assert jobs("-n", "--config", "kmeans={n_init: 2}") == {"kmeans": 2, "score_segmentation": 2, "ami_table": 1}
     assert jobs("-n", "--config", "isodata={max_iterations: 6}") == {"isodata": 2, "score_segmentation": 2,
                                                                     "ami_table": 1}
-    assert jobs("-n", "--config", "kmeans={n_init: 1}") == {}
-    # nor does a part of the dataset's entry that no prepared scene depends on
-    assert jobs("-n", "--config", "datasets={tiny: {licence: CC0, farmland: [], manual: elsewhere}}") == {}
+    assert jobs("-n", "--config", "kmeans={n_init: 1}",
+                "datasets={tiny: {licence: CC0, farmland: [], manual: elsewhere}}") == {}
 
     # scene_a's image, two folders deep in the source, replaced by another with an older time (as unzip -o, cp -p,
     # rsync -a and tar x leave it), which Snakemake's comparison of modification times takes for up to date
