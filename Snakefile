@@ -2,6 +2,18 @@
 # ISAgrSC2 iterative SAM with a CLIP-assisted classifier, and their baselines, as one cached DAG.
 
 
+import sys
+from pathlib import Path
+
+# The config is read from the working directory (--directory): one line where it is missing, not Snakemake's
+# message about this directive.
+if not Path("config/config.yaml").is_file():
+    sys.exit(
+        f"error: {Path('config/config.yaml').resolve()}: missing; run from the repository root, or give "
+        "--directory a folder holding config/config.yaml"
+    )
+
+
 configfile: "config/config.yaml"
 
 

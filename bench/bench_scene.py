@@ -216,7 +216,7 @@ def consensus_cluster_rule(image_path: Path, superpixels_path: Path, runs_path: 
 
 
 def kmeans_rule(image_path: Path, out_path: Path, n_clusters: int, params: dict[str, Any], seed: int) -> dict[str, Any]:
-    """The work of the ``baseline`` rule for K-means; returns stage seconds and peak RSS."""
+    """The work of the ``kmeans`` rule; returns stage seconds and peak RSS."""
     from rsseg.data.raster import read_scene, write_labels
     from rsseg.methods.baselines import kmeans_segment
 

@@ -5,11 +5,13 @@ import functools
 import hashlib
 import http.server
 import os
+import re
 import subprocess
 import sys
 import tarfile
 import threading
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -124,6 +126,15 @@ def tiny_config(url, sha256):
     return config
 
 
+JOB = re.compile(r"^(?:local)?(?:rule|checkpoint) (\w+):$", re.MULTILINE)
+"""A job in Snakemake's output, by its rule, as a run starts it and a dry run lists it."""
+
+
+def jobs_of(done):
+    """The jobs a finished ``snakemake`` run started (a dry run: would start), counted by rule."""
+    return Counter(JOB.findall(done.stdout + done.stderr))
+
+
 def error_lines(done):
     return [line for line in done.stderr.splitlines() if line.startswith("error: ")]
 
@@ -174,6 +185,21 @@ def tiny_workflow(tmp_path, http_server, tiny_archive):
     workflow = Workflow(tmp_path / "work")
     workflow.write_config(tiny_config(f"{http_server}/{tiny_archive[0].name}", tiny_archive[1]))
     return workflow
+
+
+@pytest.fixture
+def local_workflow(tiny_workflow, tmp_path):
+    """The tiny workflow on two GID-like scenes in a local folder the test may change or damage first."""
+    source = tmp_path / "data"
+    for i, name in enumerate(["scene_a", "scene_b"]):
+        write_gid_like(source / "tiny", name, seed=i)
+    config = tiny_workflow.config
+    config["datasets"]["tiny"]["source"] = str(source)
+    del config["datasets"]["tiny"]["checksum"]
+    tiny_workflow.write_config(config)
+    tiny_workflow.source = source / "tiny"
+    tiny_workflow.linked = "resources/datasets/tiny/tiny"  # the source as the workflow sees it, and names it
+    return tiny_workflow
 
 
 @pytest.fixture(scope="session")

@@ -59,7 +59,7 @@ def test_kmeans_rejects_unusable_input():
     image, _ = blob_image(FOUR_BLOBS)
     with pytest.raises(ValueError, match="no valid pixels"):
         kmeans_segment(image, np.zeros(image.shape[1:], dtype=bool), n_clusters=2)
-    with pytest.raises(ValueError, match="n_clusters must be between 1 and 255, got 256"):
+    with pytest.raises(ValueError, match="kmeans.n_clusters must be at least 1 and at most 255, got 256"):
         kmeans_segment(image, np.ones(image.shape[1:], dtype=bool), n_clusters=256)
 
 
@@ -119,7 +119,7 @@ def test_isodata_fit_counts_splits_and_merges():
 
 def test_isodata_params_are_checked():
     assert IsodataParams(desired_clusters=7).initial_clusters == 7
-    with pytest.raises(ValueError, match="min_cluster_size is a fraction"):
+    with pytest.raises(ValueError, match=r"isodata.min_cluster_size must be at least 0 and below 1, got 20"):
         IsodataParams(desired_clusters=4, min_cluster_size=20)
-    with pytest.raises(ValueError, match="initial_clusters must be between 1 and 255, got 0"):
+    with pytest.raises(ValueError, match="isodata.initial_clusters must be at least 1 and at most 255, got 0"):
         IsodataParams(desired_clusters=4, initial_clusters=0)

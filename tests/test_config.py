@@ -9,10 +9,11 @@ from snakemake.utils import validate
 from conftest import REPO, SNAKEMAKE, TEST_DIR
 from rsseg.config import (
     coerce_booleans,
-    coerce_integers,
+    coerce_numbers,
     config_problems,
     dataset_bands,
     sensitivity_points,
+    sort_settings,
     unknown_settings,
 )
 
@@ -150,15 +151,34 @@ def test_true_and_false_words_become_booleans_where_the_schema_wants_one():
     assert config["device"] == "true"  # not a boolean setting: the schema refuses it as it is
 
 
-def test_digits_become_integers_where_the_schema_wants_integers_also_in_a_list():
+def test_numbers_and_null_as_text_become_what_the_schema_wants_also_in_a_list():
     config = repo_config()
-    # what Snakemake's --config gives for seeds=[0,1] (YAML's base loader) and superpixel_fcn.epochs
+    # what Snakemake's --config gives for seeds=[0,1] (YAML's base loader) and a section's values, as in
+    # 'superpixel_fcn={epochs: 3, lr: 0.01}' and 'superpixels={tile_size: null}'
     config.update(seeds=["0", " 1"], device="2")
-    config["superpixel_fcn"]["epochs"] = "3"
-    coerce_integers(config, schema())
+    config["superpixel_fcn"].update(epochs="3", lr="0.01")
+    config["superpixels"]["tile_size"] = "null"
+    config["isodata"].update(min_cluster_size="1e-3", max_std="2")
+    config["datasets"]["gid"]["published"]["ami"]["kmeans"] = ".25"
+    config["classifier"]["positive_prompts"] = ["3"]  # text where the schema wants text
+    coerce_numbers(config, schema())
     assert config["seeds"] == [0, 1] and config["superpixel_fcn"]["epochs"] == 3
-    assert config["device"] == "2"  # not an integer setting: the schema refuses it as it is
+    assert config["superpixel_fcn"]["lr"] == 0.01 and config["superpixels"]["tile_size"] is None
+    assert config["isodata"]["min_cluster_size"] == 0.001 and config["isodata"]["max_std"] == 2
+    assert config["datasets"]["gid"]["published"]["ami"]["kmeans"] == 0.25
+    assert config["classifier"]["positive_prompts"] == ["3"]
+    assert config["device"] == "2"  # not a number setting: the schema refuses it as it is
     validate({**config, "device": "cpu"}, SCHEMA)
+
+
+def test_settings_are_sorted_at_every_level_whatever_order_they_were_merged_in():
+    merged = {"kmeans": {"n_init": 1, "sample_size": 2000}, "datasets": {"b": {"labels": {"type": "index",
+              "classes": [{"value": 1, "name": "x"}]}}, "a": {}}, "seeds": [2, 0]}
+    settings = merged["kmeans"]
+    sort_settings(merged)
+    assert repr(merged) == ("{'datasets': {'a': {}, 'b': {'labels': {'classes': [{'name': 'x', 'value': 1}], "
+                            "'type': 'index'}}}, 'kmeans': {'n_init': 1, 'sample_size': 2000}, 'seeds': [2, 0]}")
+    assert merged["kmeans"] is settings  # in place: the workflow's config object stays the same
 
 
 def test_the_old_seed_setting_points_at_seeds():

@@ -12,7 +12,7 @@ from dataset_fixtures import AS_DELIVERED, WRITERS
 from rsseg.data.datasets import prepare_scene
 from rsseg.data.raster import read_labels
 from rsseg.data.sources import place_folder
-from rsseg.scenes import find_scenes, patterns
+from rsseg.scenes import expects_georeferencing, find_scenes, patterns
 
 CONFIG = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
 
@@ -27,7 +27,8 @@ def test_the_config_entry_finds_the_scenes_and_decodes_bands_and_labels(tmp_path
         out = tmp_path / "prepared" / scene
         with caplog.at_level(logging.WARNING):
             summary = prepare_scene(found[scene]["image"], found[scene]["label"], image_out=out / "image.tif",
-                                    label_out=out / "label.tif", dataset=dataset)
+                                    label_out=out / "label.tif", dataset=dataset,
+                                    georeferenced=expects_georeferencing(dataset["layout"]))
         assert np.array_equal(read_labels(out / "label.tif"), classes)
         assert summary["scored_pixels"] == np.count_nonzero(classes != 255)
         with rasterio.open(out / "image.tif") as prepared:

@@ -10,7 +10,7 @@ import yaml
 from conftest import GID5_COLOURS, REPO, rewrite, write_gid_like
 from rsseg import IGNORE_LABEL
 from rsseg.data.datasets import prepare_scene
-from rsseg.data.labels import class_indices, decode_labels, pack_rgb, unpack_rgb
+from rsseg.data.labels import class_indices, decode_labels, label_census, pack_rgb, unpack_rgb
 from rsseg.data.sources import place_folder, unpack
 from rsseg.errors import InputError
 
@@ -54,6 +54,7 @@ def test_prepare_scene_keeps_grid_and_marks_nodata(tmp_path):
     with rasterio.open(out_image) as img, rasterio.open(out_label) as lab:
         assert img.count == 4 and img.shape == (40, 48) and lab.shape == (40, 48)
         assert img.crs == lab.crs == "EPSG:32650" and img.transform.a == 4.0 and img.nodata == 0
+        assert img.descriptions == ("nir", "red", "green", "blue")  # the dataset's band_names, for a GIS
         labels = lab.read(1)
         assert lab.dtypes[0] == "uint8"
     assert (labels[:5, :6] == IGNORE_LABEL).all()
@@ -191,8 +192,31 @@ def test_labels_of_no_configured_class_stop_naming_the_labels_and_what_they_hold
     rewrite(tmp_path / "label_5classes" / "s_label.tif",
             lambda data, profile: (np.full_like(data, 7), profile))
     with pytest.raises(InputError, match=r"s_label\.tif: has no pixel of the configured classes \['built-up', .*"
-                                         r"where the image is valid; it holds \(7, 7, 7\)"):
+                                         r"where the image is valid; it holds \(7, 7, 7\): 252 px; fix"):
         prepare(tmp_path)
+
+
+def test_valid_pixels_of_no_class_are_logged_once_with_their_values_and_pixel_counts(tmp_path, caplog):
+    write_gid_like(tmp_path, "s", height=16, width=16)
+
+    def stray_colours(data, profile):
+        data[:, 4:6, 8:11] = 7  # 6 px of (7, 7, 7)
+        data[:, 9, 9] = (1, 2, 3)
+        data[:, 0, 0] = 9  # under the image's no-data corner: no data, not an undeclared label
+        return data, profile
+
+    rewrite(tmp_path / "label_5classes" / "s_label.tif", stray_colours)
+    with caplog.at_level("INFO"):
+        summary = prepare(tmp_path)
+    assert summary["scored_pixels"] == 16 * 16 - 2 * 2 - 7
+    lines = [record.getMessage() for record in caplog.records if "no configured class" in record.getMessage()]
+    assert lines == [f"{tmp_path / 'label_5classes' / 's_label.tif'}: 7 of 252 valid pixels hold no configured class "
+                     "and are not scored: (7, 7, 7): 6 px, (1, 2, 3): 1 px"]
+
+
+def test_a_label_census_names_the_most_frequent_values_first():
+    assert label_census(np.array([0, 0, 7, 7, 7, 3]), {"type": "index"}, limit=2) == "7: 3 px, 0: 2 px and 1 more"
+    assert label_census(pack_rgb(np.array([[1], [2], [3]])), {"type": "colour"}) == "(1, 2, 3): 1 px"
 
 
 def test_skip_unscored_writes_the_scene_with_no_scored_pixel(tmp_path, caplog):

@@ -1,11 +1,14 @@
 """Outputs appear whole or not at all, and follow the umask."""
 
 import os
+import signal
+import subprocess
+import sys
 
 import pytest
 
 from rsseg.errors import UnreadableError
-from rsseg.files import atomic_directory, atomic_path, read_json, write_json
+from rsseg.files import atomic_directory, atomic_path, read_json, remove_stale_temporaries, write_json
 
 
 @pytest.fixture
@@ -45,6 +48,31 @@ def test_atomic_directory_follows_the_umask_unlike_mkdtemp(tmp_path, umask_022):
     with atomic_directory(tmp_path / "dataset") as tmp:
         (tmp / "x").write_text("x")
     assert (tmp_path / "dataset").stat().st_mode & 0o777 == 0o755
+
+
+KILLED_WRITER = """
+import os, signal, sys
+from pathlib import Path
+from rsseg.files import atomic_directory, atomic_path
+path = Path(sys.argv[1])
+with atomic_path(path) if path.suffix else atomic_directory(path) as tmp:
+    (tmp / "tile.tif").write_text("a tile") if tmp.is_dir() else tmp.write_text("half a map")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_what_a_killed_writer_left_beside_an_output_is_removed_and_nothing_else(tmp_path):
+    for name in ("map.tif", "tiles"):
+        done = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(tmp_path / name)], timeout=60)
+        assert done.returncode == -signal.SIGKILL
+    left = sorted(tmp_path.iterdir())
+    assert [path.name.startswith((".map.tif.", ".tiles.")) for path in left] == [True, True]  # no finally ran
+    (tmp_path / "map.tif").write_text("the rerun's map")
+    others = [".map.tif.json.x1y2z3.part", ".maps.tif.x1y2z3.part"]  # temporaries of other outputs
+    for name in others:
+        (tmp_path / name).write_text("another output, being written")
+    assert remove_stale_temporaries(tmp_path / "map.tif") + remove_stale_temporaries(tmp_path / "tiles") == left
+    assert sorted(path.name for path in tmp_path.iterdir()) == [*others, "map.tif"]
 
 
 def test_json_round_trip(tmp_path):

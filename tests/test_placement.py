@@ -3,7 +3,7 @@
 import os
 
 from rsseg.data.sources import place_unavailable
-from rsseg.placement import folder_state, unavailable_reason
+from rsseg.placement import files_state, folder_state, unavailable_reason
 
 
 def test_the_folder_state_follows_the_top_level_only(tmp_path):
@@ -21,6 +21,22 @@ def test_the_folder_state_follows_the_top_level_only(tmp_path):
     states.append(folder_state(str(tmp_path)))
     assert len(set(states)) == len(states)
     assert folder_state("https://example.org/a.zip") == folder_state([{"url": "pip:x==1"}]) == "remote"
+
+
+def test_the_files_state_follows_a_file_replaced_by_an_older_one_of_the_same_size(tmp_path):
+    image, label = tmp_path / "top" / "a.tif", tmp_path / "a_label.tif"
+    image.parent.mkdir()
+    image.write_text("first")
+    label.write_text("label")
+    (tmp_path / "link").symlink_to(tmp_path / "top")
+    linked = tmp_path / "link" / "a.tif"  # as a job reads it, through the placed dataset's link
+    state = files_state([linked, label])
+    assert files_state([label, linked]) == state  # in any order
+    assert label.read_text() == "label" and files_state([linked, label]) == state  # reading changes nothing
+    image.write_text("other")  # as cp -p, rsync -a, unzip -o or tar x leave it: same size, an older time
+    os.utime(image, ns=(1, 1))
+    assert files_state([linked, label]) != state
+    assert files_state([tmp_path / "absent.tif"]) != files_state([tmp_path / "other.tif"])
 
 
 def test_a_failed_download_is_placed_as_its_reason(tmp_path):

@@ -1,6 +1,9 @@
+import logging
+
 import numpy as np
 import pytest
 import rasterio
+from rasterio.enums import ColorInterp
 from rasterio.transform import from_origin
 
 from rsseg.data.raster import read_labels, read_scene, valid_mask, write_labels, write_raster
@@ -17,6 +20,29 @@ def test_scene_roundtrip_masks_only_pixels_with_every_band_nodata(tmp_path):
     assert image.dtype == np.float32 and image.shape == (2, 2, 3)
     assert valid.tolist() == [[False, True, True], [True, True, True]]
     assert read_profile["crs"] == "EPSG:4326"
+
+
+def test_an_images_bands_are_shown_as_their_names_say_never_as_red_green_blue_and_alpha(tmp_path):
+    profile = dict(driver="GTiff", width=4, height=4, crs="EPSG:4326", transform=from_origin(0, 4, 1, 1))
+    data = np.ones((4, 4, 4), np.uint8)
+    write_raster(tmp_path / "named.tif", data, profile, band_names=["nir", "red", "green", "blue"])
+    write_raster(tmp_path / "unnamed.tif", data, profile)
+    with rasterio.open(tmp_path / "named.tif") as named, rasterio.open(tmp_path / "unnamed.tif") as unnamed:
+        assert named.colorinterp == (ColorInterp.undefined, ColorInterp.red, ColorInterp.green, ColorInterp.blue)
+        assert named.descriptions == ("nir", "red", "green", "blue")
+        # GDAL's guess for four uint8 bands would be red, green, blue, alpha
+        assert not {ColorInterp.red, ColorInterp.alpha} & set(unnamed.colorinterp)
+    with pytest.raises(ValueError, match="3 band names for 4 bands"):
+        write_raster(tmp_path / "wrong.tif", data, profile, band_names=["red", "green", "blue"])
+
+
+def test_a_label_map_is_written_without_a_gdal_error(tmp_path, caplog):
+    profile = dict(width=4, height=4, crs="EPSG:4326", transform=from_origin(0, 4, 1, 1))
+    with caplog.at_level(logging.DEBUG):
+        write_labels(tmp_path / "l.tif", np.zeros((4, 4), np.uint8), profile)
+    with rasterio.open(tmp_path / "l.tif") as src:
+        assert src.colorinterp == (ColorInterp.palette,)
+    assert "GDAL signalled an error" not in caplog.text
 
 
 def test_labels_of_another_size_and_band_count_are_rejected(tmp_path):

@@ -12,24 +12,9 @@ import pytest
 import rasterio
 import torch
 
-from conftest import REPO, SNAKEMAKE, assert_one_line_failure, rewrite, write_gid_like
+from conftest import REPO, SNAKEMAKE, Workflow, assert_one_line_failure, jobs_of, rewrite
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def local_workflow(tiny_workflow, tmp_path):
-    """The tiny workflow on two GID-like scenes in a local folder the test may damage first."""
-    source = tmp_path / "data"
-    for i, name in enumerate(["scene_a", "scene_b"]):
-        write_gid_like(source / "tiny", name, seed=i)
-    config = tiny_workflow.config
-    config["datasets"]["tiny"]["source"] = str(source)
-    del config["datasets"]["tiny"]["checksum"]
-    tiny_workflow.write_config(config)
-    tiny_workflow.source = source / "tiny"
-    tiny_workflow.linked = "resources/datasets/tiny/tiny"  # the source as the workflow sees it, and names it
-    return tiny_workflow
 
 
 def test_an_empty_scene_stops_in_prepare_scene_naming_the_image(local_workflow):
@@ -57,6 +42,11 @@ def test_unscored_scenes_are_left_out_of_the_summary_when_asked_and_counted(loca
     assert (summary["n_scenes"] == 1).all() and (summary["n_unscored_scenes"] == 1).all()
     assert "left out 1 scene(s) without a scored pixel: scene_b" in done.stderr
     assert not (local_workflow.workdir / "results/tiny/segmentations/kmeans/seed0/scene_b.tif").exists()
+
+    # switched off again: the run stops on the scene prepared with the setting on, and makes nothing else again
+    done = local_workflow.run("results/tiny_ami.csv", check=False)
+    assert_one_line_failure(done, f"{labels}: has no pixel of the configured classes")
+    assert jobs_of(done) == {"scored_scenes": 1}
 
 
 def test_labels_on_another_grid_stop_naming_both_files(local_workflow):
@@ -94,6 +84,12 @@ def test_contradicting_or_unknown_settings_stop_the_run_before_any_job(tiny_work
     lines = [line for line in done.stderr.strip().splitlines() if not line.startswith("Using workflow specific")]
     assert set(messages) <= set(lines) and all(line.startswith("error: config: ") for line in lines)
     assert not (tiny_workflow.workdir / "results").exists() and not (tiny_workflow.workdir / "resources").exists()
+
+
+def test_a_working_directory_without_the_config_stops_in_one_line_naming_it(tmp_path):
+    done = Workflow(tmp_path).run("-n", check=False)
+    assert_one_line_failure(done, f"{tmp_path / 'config' / 'config.yaml'}: missing; run from the repository root, "
+                                  "or give --directory a folder holding config/config.yaml")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU")

@@ -253,7 +253,7 @@ def test_sam_params_reject_unknown_keys_and_bad_values():
                                                   crop_n_layers=0)
     with pytest.raises(ValueError, match="unknown sam parameter.*max_round"):
         SamParams.from_config({"max_round": 2})
-    with pytest.raises(ValueError, match="dedup_iou must be in"):
+    with pytest.raises(ValueError, match="sam.dedup_iou must be at least 0 and at most 1, got 1.5"):
         SamParams(dedup_iou=1.5)
 
 

@@ -54,14 +54,14 @@ def sam_chain_config(config, weights):
 def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sam_file(tiny_workflow,
                                                                                         random_weights):
     tiny_workflow.write_config(sam_chain_config(tiny_workflow.config, random_weights))
-    # once the dataset is in place (scene names come from it), a dry run lays out the whole chain
-    tiny_workflow.run("resources/datasets/tiny")
+    # once the scenes are prepared (scene names come from the dataset, and which have a scored pixel from their
+    # preparation), a dry run lays out the whole chain
+    tiny_workflow.run("results/tiny/scored_scenes.json")
     plan = tiny_workflow.run("--dry-run", "results/tiny_farmland_iou.csv")
     stats = (plan.stdout + plan.stderr).partition("Job stats:")[2].partition("total")[0].splitlines()[3:]
     jobs = dict(line.split() for line in stats)
-    assert jobs == {"fetch_weights": "3", "prepare_scene": "1", "sample_patches": "1", "upscale_patches": "1",
-                    "sam_iterative": "1", "train_classifier": "1", "classify_segments": "1",
-                    "farmland_iou_table": "1"}
+    assert jobs == {"fetch_weights": "3", "sample_patches": "1", "upscale_patches": "1", "sam_iterative": "1",
+                    "train_classifier": "1", "classify_segments": "1", "farmland_iou_table": "1"}
     tiny_workflow.run()  # the default target: with farmland_iou set, the whole chain and its figures
     results = tiny_workflow.workdir / "results"
 

@@ -4,10 +4,12 @@ import logging
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from rsseg.errors import ConfigError, InputError, UnreadableError
 from rsseg.files import REMAKE_LOG, remake_counts
+from rsseg.methods.baselines import kmeans_segment
 from rsseg.scripting import run_rule
 
 
@@ -15,6 +17,7 @@ from rsseg.scripting import run_rule
 def job(tmp_path):
     yield SimpleNamespace(log=[str(tmp_path / "rule.log")], rule="some_rule")
     logging.basicConfig(handlers=[logging.NullHandler()], force=True)  # let go of the rule's log file
+    logging.captureWarnings(False)
 
 
 def fail_with(error):
@@ -48,6 +51,26 @@ def test_an_unforeseen_failure_is_one_line_with_its_traceback_in_the_log(job, ca
 def test_success_is_silent(job, capsys):
     run_rule(lambda snakemake: None, job)
     assert capsys.readouterr().err == ""
+
+
+def test_a_job_starts_by_removing_what_a_killed_run_of_it_left_beside_its_outputs(job, tmp_path):
+    leftover = tmp_path / ".scene.tif.k1ll3d.part"
+    leftover.write_text("half a map")
+    job.output = [str(tmp_path / "scene.tif")]
+    run_rule(lambda snakemake: Path(snakemake.output[0]).write_text("the map"), job)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["rule.log", "scene.tif"]
+    assert f"removed {leftover}, left by an interrupted run of this job" in Path(job.log[0]).read_text()
+
+
+def test_a_librarys_warnings_go_to_the_jobs_log_too(job, capsys):
+    def main(snakemake):  # two distinct spectra for three clusters: scikit-learn warns
+        image = np.zeros((2, 10, 10), np.float32)
+        image[:, :, 5:] = 1
+        kmeans_segment(image, np.ones((10, 10), bool), n_clusters=3, sample_size=100, n_init=1)
+
+    run_rule(main, job)
+    warning = "ConvergenceWarning: Number of distinct clusters (2) found smaller than n_clusters (3)"
+    assert warning in Path(job.log[0]).read_text() and warning in capsys.readouterr().err
 
 
 def test_ctrl_c_is_one_line_saying_to_rerun(job, capsys):

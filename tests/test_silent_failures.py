@@ -1,6 +1,8 @@
 """No silent wrong result and no stale state, through the real workflow: NaN pixels, a damaged cached
-intermediate, label maps a GIS opens at once, and manual folders placed again when they change."""
+intermediate, label maps a GIS opens at once, manual folders placed again when they change, a source file
+replaced by an older one, and no job run again for a setting that changes nothing it writes."""
 
+import os
 import shutil
 import zipfile
 
@@ -11,7 +13,7 @@ import rasterio
 import yaml
 from rasterio.transform import from_origin
 
-from conftest import CRS, GID5_COLOURS, REPO, assert_one_line_failure, synthetic_scene
+from conftest import CRS, GID5_COLOURS, REPO, assert_one_line_failure, jobs_of, synthetic_scene, write_gid_like
 from dataset_fixtures import write_vaihingen, write_vaihingen_zips
 
 pytestmark = pytest.mark.e2e
@@ -132,3 +134,41 @@ def test_a_manual_folder_is_placed_again_when_it_changes_and_takes_the_zips_ispr
 
     done = tiny_workflow.run("results/nosuch_ami.csv", check=False)
     assert_one_line_failure(done, "dataset 'nosuch' is not in the config (known: tiny, vaihingen)")
+
+
+def test_a_setting_that_changes_no_output_reruns_nothing_and_an_older_replaced_source_file_reruns_its_scene(
+        local_workflow, tmp_path):
+    work, target = local_workflow.workdir, "results/tiny_ami.csv"
+    local_workflow.run(target)
+
+    def jobs(*args):
+        """The jobs a run of the table with ``args`` runs (with -n: would run), counted by rule."""
+        return jobs_of(local_workflow.run(target, *args))
+
+    # skip_unscored_scenes only decides whether a scene without a scored pixel stops the run: switching it on and
+    # off again remakes the list of scored scenes, not the scenes, superpixels, segmentations or scores
+    for setting in ("skip_unscored_scenes=true", "skip_unscored_scenes=false"):
+        ran = jobs("--config", setting)
+        assert "scored_scenes" in ran and set(ran) <= {"scored_scenes", "ami_table"}, (setting, ran)
+    # a method's setting reruns that method's jobs only; nothing does the same value merged in another key order,
+    # nor a part of the dataset's entry that no prepared scene depends on
+    assert jobs("-n", "--config", "kmeans={n_init: 2}") == {"kmeans": 2, "score_segmentation": 2, "ami_table": 1}
+    assert jobs("-n", "--config", "isodata={max_iterations: 6}") == {"isodata": 2, "score_segmentation": 2,
+                                                                    "ami_table": 1}
+    assert jobs("-n", "--config", "kmeans={n_init: 1}",
+                "datasets={tiny: {licence: CC0, farmland: [], manual: elsewhere}}") == {}
+
+    # scene_a's image, two folders deep in the source, replaced by another with an older time (as unzip -o, cp -p,
+    # rsync -a and tar x leave it), which Snakemake's comparison of modification times takes for up to date
+    image = local_workflow.source / "image_NirRGB" / "scene_a.tif"
+    replacement, _ = write_gid_like(tmp_path / "other", "scene_a", seed=7)
+    shutil.copyfile(tmp_path / "other" / "image_NirRGB" / "scene_a.tif", image)
+    os.utime(image, (1e9, 1e9))  # 2001
+    before = pd.read_csv(work / target).set_index(["scene", "method"])["ami"]
+    ran = jobs()
+    assert ran["prepare_scene"] == 1 and ran["superpixel_fcn"] == 1  # scene_a's jobs, not scene_b's
+    with rasterio.open(work / "results/tiny/scenes/scene_a/image.tif") as prepared:
+        assert np.array_equal(prepared.read(), replacement)
+    after = pd.read_csv(work / target).set_index(["scene", "method"])["ami"]
+    assert (after["scene_b"] == before["scene_b"]).all() and not after["scene_a"].equals(before["scene_a"])
+    assert jobs("-n") == {}

@@ -55,8 +55,10 @@ def test_on_a_scene_of_regions_it_beats_per_pixel_kmeans_and_is_seeded():
 
 
 @pytest.mark.parametrize(("field", "value", "message"), [
-    ("clusters", 1, "clusters must be in 2..254"), ("clusters", 255, "clusters must be in 2..254"),
-    ("context_weight", -1.0, "context_weight must not be negative"), ("n_init", 0, "n_init must be at least 1")])
+    ("clusters", 1, "clusters must be at least 2 and at most 254, got 1"),
+    ("clusters", 255, "clusters must be at least 2 and at most 254, got 255"),
+    ("context_weight", -1.0, "context_weight must be at least 0, got -1.0"),
+    ("n_init", 0, "n_init must be at least 1")])
 def test_bad_settings_are_refused(field, value, message):
     with pytest.raises(ValueError, match=message):
         SuperpixelKMeansParams(**{"clusters": 4, field: value})

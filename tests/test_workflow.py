@@ -40,7 +40,13 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     info = json.loads((work / "results/tiny/segmentations/superpixel_fcn/seed0/scene_a.json").read_text())
     assert info["device"] == "cpu" and len(info["epoch_losses"]) == 2
     assert info["threads"] == 1  # the rule's threads in .test/config, not one per core of the machine
+    # each baseline's run record is its own method's, with its own settings only
+    for method, setting in (("kmeans", "n_init"), ("isodata", "max_iterations")):
+        record = json.loads((work / f"results/tiny/segmentations/{method}/seed0/scene_a.json").read_text())
+        assert record["method"] == method and setting in record["params"]
     assert (work / "logs/download/tiny.log").read_text().count("sha256 ok") == 1
+    # no job's log holds an error line of GDAL's (a colour table written after the data made one in every map's)
+    assert [log.name for log in (work / "logs").rglob("*.log") if "GDAL signalled an error" in log.read_text()] == []
     # unpacked in a temporary folder, yet readable by the group like any other output (umask, not mkdtemp's 0700)
     umask = os.umask(0)
     os.umask(umask)

@@ -8,7 +8,7 @@ later. Standard library only: the workflow's own process imports this module.
 
 import difflib
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from typing import Any, NamedTuple
 
 from .urls import is_remote, source_filename
@@ -153,22 +153,55 @@ def coerce_booleans(config: MutableMapping[str, Any], schema: Mapping[str, Any])
             setting.holder[setting.key] = BOOLEAN_WORDS[value.lower()]
 
 
-def _integer(value: Any) -> Any:
-    return int(value) if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()) else value
+NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+NULL_WORDS = ("null", "~")
 
 
-def coerce_integers(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
-    """Turn strings of digits into integers where the schema expects an integer or a list of them: Snakemake reads
-    a list of ``--config seeds=[0,1]`` with YAML's base loader, which gives the strings "0" and "1"."""
+def _types(schema: Mapping[str, Any]) -> list[str]:
+    types = schema.get("type", [])
+    return [types] if isinstance(types, str) else list(types)
+
+
+def _scalar(value: Any, types: Sequence[str]) -> Any:
+    """``value`` as the schema's ``types`` want it, where it is the text of a number or of null."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if "null" in types and text in NULL_WORDS:
+        return None
+    if "integer" in types and re.fullmatch(r"[-+]?[0-9]+", text):
+        return int(text)
+    if "number" in types and NUMBER.fullmatch(text):
+        return int(text) if re.fullmatch(r"[-+]?[0-9]+", text) else float(text)
+    return value
+
+
+def coerce_numbers(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Turn the text of a number or of null into one where the schema expects one, also in a list: Snakemake reads
+    a list of ``--config seeds=[0,1]`` and the values of a section ``--config 'superpixel_fcn={lr: 0.01}'`` with
+    YAML's base loader, which gives the strings "0", "1" and "0.01"."""
     for setting in list(_settings(config, schema, schema)):
         if not setting.schema:
             continue
         sub, value = _subschema(setting.schema, schema), setting.holder[setting.key]
-        if sub.get("type") == "integer":
-            setting.holder[setting.key] = _integer(value)
-        elif sub.get("type") == "array" and isinstance(value, list) and \
-                _subschema(sub.get("items", {}), schema).get("type") == "integer":
-            setting.holder[setting.key] = [_integer(item) for item in value]
+        if "array" in _types(sub) and isinstance(value, list):
+            items = _types(_subschema(sub.get("items", {}), schema))
+            setting.holder[setting.key] = [_scalar(item, items) for item in value]
+        else:
+            setting.holder[setting.key] = _scalar(value, _types(sub))
+
+
+def sort_settings(config: MutableMapping[str, Any]) -> None:
+    """Put the keys of every mapping of ``config`` in sorted order, in place. Snakemake tells a changed parameter
+    by its text, so the order in which ``--config`` or a ``--configfile`` merged the keys of a section must not
+    make the section another parameter and rerun every job of it."""
+    items = sorted(config.items(), key=lambda item: str(item[0]))
+    config.clear()
+    config.update(items)
+    for value in config.values():
+        for mapping in value if isinstance(value, list) else [value]:
+            if isinstance(mapping, MutableMapping):
+                sort_settings(mapping)
 
 
 def dataset_archives(name: str, dataset: Mapping[str, Any]) -> list[dict[str, str | None]]:

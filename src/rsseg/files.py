@@ -6,6 +6,7 @@ any other tool writes, so results on a shared file system are readable by the gr
 """
 
 import contextlib
+import glob
 import json
 import os
 import shutil
@@ -22,6 +23,9 @@ if TYPE_CHECKING:  # pandas only for the annotation: the workflow's own process 
 
 StrPath = str | os.PathLike[str]
 """A file system path as the entry points accept it."""
+TEMPORARY_SUFFIX = ".part"
+"""The end of the name of what is written beside an output until it is complete (``.<name>.<random>.part``, a file
+or a folder), so that what a killed writer left can be found and removed."""
 REMAKE_LOG = Path("results") / ".remake"
 """Outputs that the next run must make again, one path a line (relative to the working directory), kept
 as a log: an output of an earlier job that a later job found unreadable and removed, a dataset placed as
@@ -41,7 +45,7 @@ def atomic_path(path: StrPath) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
@@ -58,7 +62,7 @@ def atomic_directory(path: StrPath) -> Iterator[Path]:
     """Yield an empty temporary folder beside ``path``; it replaces ``path`` only if the block succeeds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=TEMPORARY_SUFFIX, dir=path.parent))
     try:
         yield tmp
         # mkdtemp creates 0700 folders, which other members of the group could not enter
@@ -70,6 +74,23 @@ def atomic_directory(path: StrPath) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def remove_stale_temporaries(path: StrPath) -> list[Path]:
+    """Remove what writers of ``path`` left beside it when they were killed (``kill -9``, a lost node), which no
+    ``finally`` could clean up; returns what was removed. Only for a path no other process is writing: a job's
+    own output, which Snakemake lets one job make at a time."""
+    path = Path(path)
+    prefix = f".{path.name}."
+    # the random part has no dot: .map.tif.json.<random>.part is another output's
+    stale = sorted(found for found in path.parent.glob(f"{glob.escape(prefix)}*{TEMPORARY_SUFFIX}")
+                   if "." not in found.name[len(prefix):-len(TEMPORARY_SUFFIX)])
+    for temporary in stale:
+        if temporary.is_dir() and not temporary.is_symlink():
+            shutil.rmtree(temporary, ignore_errors=True)
+        else:
+            temporary.unlink(missing_ok=True)
+    return stale
 
 
 def write_json(path: StrPath, record: Any) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .errors import ConfigError, InputError, UnreadableError, one_line
-from .files import StrPath, discard_unreadable
+from .files import StrPath, discard_unreadable, remove_stale_temporaries
 
 WORKFLOW_OUTPUTS = "results"
 """The folder of everything the workflow makes (the sources it reads are elsewhere and never removed)."""
@@ -35,6 +35,8 @@ def for_the_console(record: logging.LogRecord) -> bool:
 def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
     """Run ``main(snakemake)``, logging to the rule's log; any failure ends the job with one line on stderr.
 
+    What an earlier run of the job left beside its outputs when it was killed is removed first.
+
     Bad input and unusable settings (:class:`InputError`, :class:`ConfigError`) are the message itself;
     an unreadable output of an earlier job is also removed, for the next run to make it again; Ctrl-C
     says to rerun (the job's outputs are written atomically, so none is left half-written); anything else
@@ -46,8 +48,12 @@ def run_rule(main: Callable[[Any], None], snakemake: Any) -> None:
     console.addFilter(for_the_console)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s",
                         handlers=[console, *([log_file] if log_file else [])], force=True)
+    logging.captureWarnings(True)  # a library's warnings (scikit-learn's) belong in the job's log too
     log = logging.getLogger(snakemake.rule)
     try:
+        for output in getattr(snakemake, "output", []):
+            for stale in remove_stale_temporaries(output):
+                log.info("removed %s, left by an interrupted run of this job", stale)
         main(snakemake)
     except UnreadableError as err:
         message = one_line(err)

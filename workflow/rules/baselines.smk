@@ -1,31 +1,51 @@
-rule baseline:
+# The per-pixel baselines, one rule each, so that a job's parameters are its own method's settings only: a
+# K-means setting must not rerun the ISODATA jobs. Both share the resources of `baseline`.
+
+
+rule kmeans:
     input:
         image="results/{dataset}/scenes/{scene}/image.tif",
     output:
-        labels=run_file("labels"),
-        info=run_file("info"),
+        labels=run_file("labels", "kmeans"),
+        info=run_file("info", "kmeans"),
     log:
-        run_file("log"),
+        run_file("log", "kmeans"),
     benchmark:
-        run_file("benchmark")
-    wildcard_constraints:
-        method="kmeans|isodata",
+        run_file("benchmark", "kmeans")
     conda:
         "../../envs/geo.yaml"
     threads: rule_threads("baseline")
     resources:
         **rule_resources("baseline"),
     params:
-        n_clusters=lambda w: clusters_or_classes(config["kmeans"]["n_clusters"], w.dataset),
-        kmeans=lambda w: {k: v for k, v in config["kmeans"].items() if k != "n_clusters"},
-        isodata=lambda w: {
+        method="kmeans",
+        settings=lambda w: {
+            **config["kmeans"],
+            "n_clusters": clusters_or_classes(config["kmeans"]["n_clusters"], w.dataset),
+        },
+        seed=lambda w: int(w.seed),
+        remade=remakes("kmeans"),
+    script:
+        "../scripts/baseline.py"
+
+
+use rule kmeans as isodata with:
+    output:
+        labels=run_file("labels", "isodata"),
+        info=run_file("info", "isodata"),
+    log:
+        run_file("log", "isodata"),
+    benchmark:
+        run_file("benchmark", "isodata")
+    params:
+        # every parameter of kmeans replaced: `use rule` keeps those it is not given
+        method="isodata",
+        settings=lambda w: {
             **config["isodata"],
             "desired_clusters": clusters_or_classes(config["isodata"]["desired_clusters"], w.dataset),
         },
         seed=lambda w: int(w.seed),
-        remade=remakes("baseline"),
-    script:
-        "../scripts/baseline.py"
+        remade=remakes("isodata"),
 
 
 rule superpixel_kmeans:

@@ -5,6 +5,22 @@
 # method; the consensus clusters its one training at every count.
 
 
+use rule kmeans as kmeans_at_k with:
+    output:
+        labels=run_file("labels", "kmeans_k{k}"),
+        info=run_file("info", "kmeans_k{k}"),
+    log:
+        run_file("log", "kmeans_k{k}"),
+    benchmark:
+        run_file("benchmark", "kmeans_k{k}")
+    params:
+        # every parameter of kmeans replaced: `use rule` keeps those it is not given
+        method="kmeans",
+        settings=lambda w: {**config["kmeans"], "n_clusters": int(w.k)},
+        seed=lambda w: int(w.seed),
+        remade=remakes("kmeans_at_k"),
+
+
 use rule superpixel_kmeans as superpixel_kmeans_at_k with:
     output:
         labels=run_file("labels", "superpixel_kmeans_k{k}"),
@@ -54,6 +70,7 @@ use rule superpixel_fcn_consensus as superpixel_fcn_consensus_at_k with:
 rule clusters_table:
     input:
         scores=matched_scores,
+        scenes=SCORED_SCENES,
     output:
         table=report(
             "results/{dataset}_clusters.csv",

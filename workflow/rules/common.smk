@@ -21,14 +21,15 @@ from rsseg.compute_rule import machine_capabilities, resolve_setting
 from rsseg.config import (
     CONSENSUS_RUN_SETTINGS,
     coerce_booleans,
-    coerce_integers,
+    coerce_numbers,
     config_problems,
     dataset_archives,
     dataset_bands,
     method_settings,
+    sort_settings,
     unknown_settings,
 )
-from rsseg.placement import folder_state, unavailable_reason
+from rsseg.placement import files_state, folder_state, unavailable_reason
 from rsseg.scenes import expects_georeferencing, find_scenes, select_scenes
 from rsseg.files import read_json, remake_counts
 
@@ -42,12 +43,13 @@ def stop(*lines):
 SCHEMA_FILE = "../schemas/config.schema.yaml"
 SCHEMA = yaml.safe_load((Path(workflow.current_basedir) / SCHEMA_FILE).read_text())
 coerce_booleans(config, SCHEMA)  # --config key=true arrives as a string
-coerce_integers(config, SCHEMA)  # and --config seeds=[0,1] as strings in a list
+coerce_numbers(config, SCHEMA)  # and --config seeds=[0,1] or 'superpixel_fcn={lr: 0.01}' as strings
 # A misspelt key would run with the default it was meant to change: stop, naming the nearest valid key.
 UNKNOWN = unknown_settings(config, SCHEMA)
 if UNKNOWN:
     stop(*(f"config: {problem}" for problem in UNKNOWN))
-validate(config, SCHEMA_FILE)
+validate(config, SCHEMA_FILE)  # which fills in the defaults of settings left out
+sort_settings(config)  # the order --config merged keys in is no change of a rule's parameters
 # What the schema cannot see (values against each other) stops the run here, before any job, one
 # line per problem.
 PROBLEMS = config_problems(config)
@@ -153,19 +155,17 @@ def scenes(dataset):
     return list(scene_files(dataset))
 
 
+SCORED_SCENES = "results/{dataset}/scored_scenes.json"
+"""The scenes with and without a scored pixel (the scored_scenes checkpoint). A rule whose inputs follow the list
+takes this file as an input too: Snakemake reads a checkpoint's output that is present without asking whether its
+job must run again, so only a rule that needs the file makes the list again when a scene's record or
+skip_unscored_scenes changed."""
+
+
 def scored_scenes(dataset):
-    """The scenes with a scored pixel: every scene, as prepare_scene stops on one without, unless
-    skip_unscored_scenes lets such scenes through; then the list is known once all are prepared."""
-    if not config["skip_unscored_scenes"]:
-        return scenes(dataset)
+    """The scenes with a scored pixel, known once all are prepared: every scene, unless skip_unscored_scenes lets
+    scenes without one through (else they stop the run)."""
     return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["scored"]
-
-
-def unscored_scenes(dataset):
-    """The scenes left out of the score tables (none unless skip_unscored_scenes)."""
-    if not config["skip_unscored_scenes"]:
-        return []
-    return read_json(checkpoints.scored_scenes.get(dataset=dataset).output.scenes)["unscored"]
 
 
 def uses_gpu():
@@ -199,7 +199,8 @@ def score_tables():
 
 
 def default_targets():
-    return [*score_tables(), report_figures]
+    # the lists of scored scenes, so that the figures follow a list made again (SCORED_SCENES)
+    return [*score_tables(), *expand(SCORED_SCENES, dataset=config["run"]), report_figures]
 
 
 def report_figures(wildcards):
@@ -230,6 +231,14 @@ def named_per_scene(**patterns):
         for scene in scored_scenes(wildcards.dataset)
         for name, pattern in patterns.items()
     }
+
+
+PREPARED_SCENE_SETTINGS = ("bands", "band_names", "nodata", "labels")
+"""The settings of a dataset that a prepared scene depends on (not its source, licence, farmland classes, ...)."""
+
+
+def prepared_scene_settings(dataset):
+    return {key: dataset_config(dataset)[key] for key in PREPARED_SCENE_SETTINGS}
 
 
 def raw_scene_files(wildcards):

@@ -31,6 +31,7 @@ rule ami_table:
             seed=SEEDS,
             scene=scored_scenes(w.dataset),
         ),
+        scenes=SCORED_SCENES,
     output:
         table=report(
             "results/{dataset}_ami.csv",
@@ -55,7 +56,5 @@ rule ami_table:
     threads: rule_threads("ami_table")
     resources:
         **rule_resources("ami_table"),
-    params:
-        unscored=lambda w: unscored_scenes(w.dataset),
     script:
         "../scripts/ami_table.py"

@@ -35,6 +35,7 @@ rule train_classifier:
         manifests=per_scene("results/{dataset}/patches/{scene}/manifest.csv"),
         upscaled=per_scene("results/{dataset}/patches/{scene}/upscaled"),
         sam_labels=per_scene("results/{dataset}/sam/{scene}/labels"),
+        scenes=SCORED_SCENES,
         clip="resources/weights/clip.pth",
     output:
         model="results/{dataset}/classifier/model.joblib",
@@ -128,6 +129,7 @@ rule farmland_iou_table:
                 masks="results/{dataset}/farmland/{scene}",
             )
         ),
+        scenes=SCORED_SCENES,
     output:
         table=report(
             "results/{dataset}_farmland_iou.csv",

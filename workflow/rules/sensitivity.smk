@@ -61,6 +61,7 @@ use rule score_segmentation as sensitivity_score with:
 rule sensitivity_table:
     input:
         unpack(sensitivity_scores),
+        scenes=SCORED_SCENES,
     output:
         table=report(
             "results/{dataset}_sensitivity.csv",

@@ -4,13 +4,13 @@ import logging
 from typing import Any
 
 from rsseg.evaluation.tables import load_scores, summarise
-from rsseg.files import write_csv
+from rsseg.files import read_json, write_csv
 from rsseg.scripting import run_rule
 
 
 def main(snakemake: Any) -> None:
     table = load_scores(snakemake.input.scores)
-    unscored = snakemake.params.unscored
+    unscored = read_json(snakemake.input.scenes)["unscored"]
     if unscored:
         logging.getLogger("ami_table").warning("left out %d scene(s) without a scored pixel: %s", len(unscored),
                                                ", ".join(unscored))

@@ -1,6 +1,5 @@
-"""Segment one prepared scene with a per-pixel baseline (K-means or ISODATA) and time it."""
+"""Segment one prepared scene with a per-pixel baseline (the rule's method, K-means or ISODATA) and time it."""
 
-import time
 from dataclasses import asdict
 from typing import Any
 
@@ -8,32 +7,26 @@ from rsseg.data.raster import read_scene, write_labels
 from rsseg.evaluation.metrics import count_segments
 from rsseg.files import write_json
 from rsseg.methods.baselines import IsodataParams, KMeansParams, isodata_segment, kmeans_segment
-from rsseg.scripting import run_rule
+from rsseg.scripting import run_rule, stopwatch
 
 
 def main(snakemake: Any) -> None:
-    method = snakemake.wildcards.method
-    seed = int(snakemake.params.seed)
+    method, settings, seed = snakemake.params.method, snakemake.params.settings, int(snakemake.params.seed)
     image, valid, profile = read_scene(snakemake.input.image)
     if method == "kmeans":
-        kmeans = KMeansParams.from_config({"n_clusters": int(snakemake.params.n_clusters), **snakemake.params.kmeans})
-        params = asdict(kmeans)
-        start = time.perf_counter()
-        labels = kmeans_segment(image, valid, seed=seed, **params)
-    elif method == "isodata":
-        isodata = IsodataParams.from_config(snakemake.params.isodata)
-        params = asdict(isodata)
-        start = time.perf_counter()
-        labels = isodata_segment(image, valid, isodata, seed=seed)
+        params = asdict(KMeansParams.from_config(settings))
+        with stopwatch() as times:
+            labels = kmeans_segment(image, valid, seed=seed, **params)
     else:
-        raise ValueError(f"unknown baseline method {method!r}; expected kmeans or isodata")
-    seconds = time.perf_counter() - start
+        isodata = IsodataParams.from_config(settings)
+        params = asdict(isodata)
+        with stopwatch() as times:
+            labels = isodata_segment(image, valid, isodata, seed=seed)
     write_labels(snakemake.output.labels, labels, profile)
     # scikit-learn's and numpy's kernels run on the rule's threads
-    write_json(snakemake.output.info, {"method": method, "seconds": seconds, "threads": snakemake.threads,
+    write_json(snakemake.output.info, {"method": method, **times, "threads": snakemake.threads,
                                        "n_segments": count_segments(labels, valid),
                                        "params": {**params, "seed": seed}})
-
 
 snakemake: Any  # the job, which Snakemake defines before it runs this script
 run_rule(main, snakemake)

@@ -10,7 +10,7 @@ from typing import Any
 
 from rsseg.data.sources import check_scenes, fetch_archive, place_folder, place_unavailable, unpack
 from rsseg.errors import InputError, one_line
-from rsseg.files import log_for_remaking
+from rsseg.files import log_for_remaking, remove_stale_temporaries
 from rsseg.scripting import run_rule
 
 
@@ -20,6 +20,9 @@ def main(snakemake: Any) -> None:
         place_folder(params.source, root, manual=params.manual)
         check_scenes(root, params.layout, params.source, snakemake.wildcards.dataset)
         return
+    for archive in params.archives:  # the job's own copies: a download killed half-way leaves up to gigabytes
+        for stale in remove_stale_temporaries(Path(params.manual_dir) / archive["filename"]):
+            logging.getLogger("download").info("removed %s, left by an interrupted download", stale)
     try:
         copies = [fetch_archive(archive["url"], archive["checksum"], Path(params.manual_dir) / archive["filename"])
                   for archive in params.archives]

@@ -10,7 +10,8 @@ from rsseg.scripting import run_rule
 def main(snakemake: Any) -> None:
     summary = prepare_scene(snakemake.input.image, snakemake.input.label, image_out=snakemake.output.image,
                             label_out=snakemake.output.label, dataset=snakemake.params.dataset,
-                            skip_unscored=snakemake.params.skip_unscored)
+                            skip_unscored=snakemake.params.skip_unscored,
+                            georeferenced=snakemake.params.georeferenced)
     write_json(snakemake.output.info, {"scene": snakemake.wildcards.scene, **summary})
 
 

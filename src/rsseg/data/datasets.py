@@ -10,11 +10,13 @@ import numpy as np
 from .. import IGNORE_LABEL
 from ..errors import InputError
 from ..files import StrPath
-from ..scenes import expects_georeferencing
-from .labels import decode_labels, pack_rgb, unpack_rgb
+from .labels import decode_labels, label_census, label_codes
 from .raster import open_raster, read_image, write_labels, write_raster
 
 log = logging.getLogger(__name__)
+
+UNSCORED_HINT = "fix the dataset's config or set skip_unscored_scenes: true"
+"""What to do about a scene without a scored pixel."""
 
 
 def invalid_mask(image: np.ndarray, at_or_below: float, rule: str) -> np.ndarray:
@@ -59,17 +61,6 @@ def check_same_grid(label_path: StrPath, label_profile: Mapping[str, Any], image
                                      f"{tuple(image_transform)[:6]}; labels must be on the image's grid")
 
 
-def found_labels(raw: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
-    """The label values (or RGB colours) present in raw label pixels ``(bands, n)``, for an error message."""
-    found: list[int] | list[tuple[int, int, int]]
-    if encoding["type"] == "index":
-        found = [int(value) for value in np.unique(raw[0])]
-    else:  # one integer per colour: a 1-D unique, not a slow row-wise one over a whole scene
-        found = [unpack_rgb(colour) for colour in np.unique(pack_rgb(raw[:3]))]
-    more = f" and {len(found) - limit} more" if len(found) > limit else ""
-    return ", ".join(map(str, found[:limit])) + more
-
-
 def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
     """The classes' own colours where the labels are colour-coded (the prepared labels' colour table shows a
     class as the publisher does); none for index codes."""
@@ -77,16 +68,19 @@ def class_colours(encoding: Mapping[str, Any]) -> list[list[int]]:
 
 
 def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPath, label_out: StrPath,
-                  dataset: Mapping[str, Any], skip_unscored: bool = False) -> dict[str, Any]:
+                  dataset: Mapping[str, Any], skip_unscored: bool = False, georeferenced: bool = True
+                  ) -> dict[str, Any]:
     """Write a scene's selected bands and its decoded labels as GeoTIFFs on the image's grid.
 
+    ``dataset`` is the dataset's config entry (``bands``, ``band_names``, ``nodata`` and ``labels`` are read).
     No-data pixels get the nodata value in every band and :data:`IGNORE_LABEL` in the labels. Labels
     of another size, or on another georeferenced grid, are an error. So is a scene without a scored
     pixel (every pixel no data, or no label of a configured class where the image is valid), unless
-    ``skip_unscored``: then it is written with a warning, and the summary's ``scored_pixels`` is 0.
+    ``skip_unscored``: then it is written with a warning, the summary's ``scored_pixels`` is 0 and its
+    ``unscored`` names the file and the problem. ``georeferenced``: whether the dataset's images should have a CRS
+    (:func:`rsseg.scenes.expects_georeferencing`), else one missing is not worth a warning.
     """
     bands = dataset["bands"]
-    georeferenced = expects_georeferencing(dataset["layout"])
     with open_raster(image_path) as src:  # PNG and JPEG carry no CRS: the workflow says so once for the dataset
         if src.count < max(bands):
             raise InputError(image_path, f"has {src.count} band(s), the config selects band {max(bands)}")
@@ -110,6 +104,14 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
     labels = decode_labels(raw_labels, dataset["labels"], label_path)
     labels[invalid] = IGNORE_LABEL
     labelled = labels != IGNORE_LABEL
+    # valid pixels of a value that is no class are not scored: say which, as a typo in a class's colour or value
+    # would otherwise drop the class silently
+    unlabelled = ~invalid & ~labelled
+    census = label_census(label_codes(raw_labels[:, unlabelled], dataset["labels"]), dataset["labels"])
+    if unlabelled.any():
+        log.info("%s: %d of %d valid pixels hold no configured class and are not scored: %s", label_path,
+                 np.count_nonzero(unlabelled), np.count_nonzero(~invalid), census)
+    unscored = None
     if not labelled.any():
         if invalid.all():
             path, problem = image_path, (f"has no valid pixel: every pixel is no data (nodata {nodata}, or at or "
@@ -117,19 +119,20 @@ def prepare_scene(image_path: StrPath, label_path: StrPath, *, image_out: StrPat
         else:
             names = [c["name"] for c in dataset["labels"]["classes"]]
             path, problem = label_path, (f"has no pixel of the configured classes {names} where the image is "
-                                         f"valid; it holds {found_labels(raw_labels[:, ~invalid], dataset['labels'])}")
+                                         f"valid; it holds {census}")
         if not skip_unscored:
-            raise InputError(path, f"{problem}; fix the dataset's config or set skip_unscored_scenes: true")
+            raise InputError(path, f"{problem}; {UNSCORED_HINT}")
         log.warning("%s: %s; the scene is left out of the score tables (skip_unscored_scenes)", path, problem)
+        unscored = {"file": str(path), "problem": problem}
 
     scene_profile = {k: profile[k] for k in ("crs", "transform", "width", "height")}
     scene_profile.update(driver="GTiff", nodata=nodata, compress="deflate", interleave="band")
-    write_raster(image_out, image, scene_profile)
+    write_raster(image_out, image, scene_profile, band_names=dataset["band_names"])
     write_labels(label_out, labels, scene_profile, colours=class_colours(dataset["labels"]))
     n_nonfinite = int(np.count_nonzero(nonfinite))
     log.info("prepared %s: %d bands, %dx%d px, %.1f%% no-data (%d NaN or infinite pixels), %.1f%% labelled",
              Path(image_path).name, len(bands), image.shape[1], image.shape[2], 100 * invalid.mean(), n_nonfinite,
              100 * labelled.mean())
     return {"valid_fraction": float(1 - invalid.mean()), "labelled_fraction": float(labelled.mean()),
-            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)),
+            "nonfinite_pixels": n_nonfinite, "scored_pixels": int(np.count_nonzero(labelled)), "unscored": unscored,
             "class_counts": np.bincount(labels[labelled], minlength=len(dataset["labels"]["classes"])).tolist()}

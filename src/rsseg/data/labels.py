@@ -48,26 +48,48 @@ def unpack_rgb(packed: int | np.integer) -> tuple[int, int, int]:
     return packed >> 16, packed >> 8 & 255, packed & 255
 
 
-def decode_labels(raw: np.ndarray, encoding: Mapping[str, Any], path: StrPath = "<labels>") -> np.ndarray:
-    """Turn a raw label array (``(bands, rows, cols)``) into a uint8 class-index map."""
+def label_codes(raw: np.ndarray, encoding: Mapping[str, Any], path: StrPath = "<labels>") -> np.ndarray:
+    """One integer per pixel of raw labels ``(bands, ...)`` for the label it holds, as the encoding compares
+    labels: the value of an index-coded label, the packed colour (:func:`pack_rgb`, after ``colour_threshold``)
+    of a colour-coded one."""
     raw = np.asarray(raw)
-    out = np.full(raw.shape[1:], IGNORE_LABEL, dtype=np.uint8)
     if encoding["type"] == "colour":
         if raw.shape[0] < 3:
             raise InputError(path, f"has {raw.shape[0]} band(s), a colour-coded label needs 3 (RGB)")
         if "colour_threshold" in encoding:
             raw = np.where(raw[:3] >= encoding["colour_threshold"], 255, 0)
-        packed = pack_rgb(raw[:3])
-        for index, cls in enumerate(encoding["classes"]):
-            out[packed == pack_rgb(cls["colour"])] = index
-    elif encoding["type"] == "index":
+        return pack_rgb(raw[:3])
+    if encoding["type"] == "index":
         if raw.shape[0] != 1:
             raise InputError(path, f"has {raw.shape[0]} bands, an index-coded label needs 1")
-        for index, cls in enumerate(encoding["classes"]):
-            out[raw[0] == cls["value"]] = index
-    else:
-        raise ValueError(f"unknown label encoding type {encoding['type']!r}")
+        values: np.ndarray = raw[0]
+        return values
+    raise ValueError(f"unknown label encoding type {encoding['type']!r}")
+
+
+def class_code(cls: Mapping[str, Any], encoding: Mapping[str, Any]) -> int:
+    """The :func:`label_codes` code of a class of the encoding."""
+    return int(pack_rgb(cls["colour"])) if encoding["type"] == "colour" else int(cls["value"])
+
+
+def decode_labels(raw: np.ndarray, encoding: Mapping[str, Any], path: StrPath = "<labels>") -> np.ndarray:
+    """Turn a raw label array (``(bands, rows, cols)``) into a uint8 class-index map."""
+    codes = label_codes(raw, encoding, path)
+    out = np.full(codes.shape, IGNORE_LABEL, dtype=np.uint8)
+    for index, cls in enumerate(encoding["classes"]):
+        out[codes == class_code(cls, encoding)] = index
     return out
+
+
+def label_census(codes: np.ndarray, encoding: Mapping[str, Any], limit: int = 8) -> str:
+    """The labels among :func:`label_codes` ``codes`` with their pixel counts, most frequent first, for a
+    message: ``(0, 0, 0): 1200 px, (7, 7, 7): 34 px`` (colours) or ``0: 1200 px`` (values)."""
+    values, counts = np.unique(codes, return_counts=True)
+    order = np.argsort(-counts, kind="stable")
+    named = [f"{unpack_rgb(value) if encoding['type'] == 'colour' else int(value)}: {int(count)} px"
+             for value, count in zip(values[order[:limit]], counts[order[:limit]], strict=True)]
+    more = f" and {len(values) - limit} more" if len(values) > limit else ""
+    return ", ".join(named) + more
 
 
 def majority_classes(segments: np.ndarray, truth: np.ndarray, n_classes: int, valid: np.ndarray | None = None

@@ -19,7 +19,7 @@ from rasterio.windows import transform as window_transform
 
 from ..errors import InputError
 from ..files import StrPath, atomic_directory
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .raster import open_raster, read_labels, valid_mask, write_labels, write_raster
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ class PatchParams(FromConfig):
     min_valid_fraction: float = 0.9
 
     section = "patches"
+    bounds = {"size": Range(minimum=16), "n_patches": Range(minimum=1),
+              "min_valid_fraction": Range(minimum=0, maximum=1)}
 
 MAX_ATTEMPTS_PER_PATCH = 1000
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import rasterio
 import rasterio.shutil
+from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.io import DatasetReader, MemoryFile
 from rasterio.windows import Window
@@ -29,6 +30,8 @@ to about this size."""
 GOLDEN_RATIO_CONJUGATE = 0.618033988749895
 """Hue step between successive label colours: any number of labels get well-separated hues."""
 RGB = tuple[int, int, int]
+COLOUR_BANDS = {"red": ColorInterp.red, "green": ColorInterp.green, "blue": ColorInterp.blue}
+"""Band names a GIS shows as a colour; any other band (nir) is undefined, never a colour or transparency."""
 
 
 @contextlib.contextmanager
@@ -109,13 +112,29 @@ def label_profile(profile: Mapping[str, Any], dtype: str = "uint8", nodata: floa
     return out
 
 
-def write_raster(path: StrPath, data: np.ndarray, profile: Mapping[str, Any]) -> None:
-    """Write ``data`` (2-D or ``(bands, rows, cols)``) atomically with ``profile``."""
+def colour_interpretation(band_names: Sequence[str]) -> list[ColorInterp]:
+    """How a GIS should show each band of an image whose bands are ``band_names``: red, green and blue as those
+    colours, any other band (nir) as undefined."""
+    return [COLOUR_BANDS.get(name, ColorInterp.undefined) for name in band_names]
+
+
+def write_raster(path: StrPath, data: np.ndarray, profile: Mapping[str, Any], band_names: Sequence[str] = ()) -> None:
+    """Write ``data`` (2-D or ``(bands, rows, cols)``) atomically with ``profile``.
+
+    The bands are tagged as separate grey bands, not as GDAL's guess from their number (with 3 or 4 uint8 bands,
+    red, green, blue and alpha, which a GIS shows a NIR band as red and uses the fourth band as transparency);
+    ``band_names``, one per band, tag the red, green and blue bands as those colours.
+    """
     data = np.asarray(data)
     if data.ndim == 2:
         data = data[np.newaxis]
-    profile = dict(profile, count=data.shape[0], dtype=data.dtype.name)
+    if band_names and len(band_names) != data.shape[0]:
+        raise ValueError(f"{len(band_names)} band names for {data.shape[0]} bands")
+    profile = dict(profile, count=data.shape[0], dtype=data.dtype.name, photometric="MINISBLACK")
     with without_georeferencing_warning(), atomic_path(path) as tmp, rasterio.open(tmp, "w", **profile) as dst:
+        if band_names:
+            dst.colorinterp = colour_interpretation(band_names)
+            dst.descriptions = tuple(band_names)
         dst.write(data)
 
 
@@ -150,9 +169,9 @@ def write_labels(path: StrPath, labels: np.ndarray, profile: Mapping[str, Any], 
     dtype = "uint8" if labels.size == 0 or (labels.min() >= 0 and labels.max() <= 255) else "int32"
     with without_georeferencing_warning(), MemoryFile() as memory, atomic_path(path) as tmp:
         with memory.open(driver="GTiff", count=1, dtype=dtype, nodata=nodata, **grid_of(profile)) as draft:
-            draft.write(labels.astype(dtype, copy=False), 1)
-            if dtype == "uint8":
+            if dtype == "uint8":  # before the data: a TIFF's photometric tag cannot change once pixels are written
                 draft.write_colormap(1, colour_table(colours, nodata))
+            draft.write(labels.astype(dtype, copy=False), 1)
         with memory.open() as draft:
             rasterio.shutil.copy(draft, tmp, driver="COG", compress="DEFLATE", blocksize=BLOCK_SIZE,
                                  overview_resampling="NEAREST")

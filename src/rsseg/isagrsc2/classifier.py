@@ -29,7 +29,7 @@ from ..data.labels import majority_classes
 from ..data.raster import read_labels, write_labels
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .segment_features import FEATURE_SETS, SegmentModels, load_resnet50, paint_segment_values, patch_features
 from .segmented_patches import SegmentedPatch
 from .weights import load_clip
@@ -72,8 +72,12 @@ class ClassifierParams(FromConfig):
     validation_fraction: float = 0.2
 
     section = "classifier"
+    bounds = {"confidence": Range(minimum=0.5, maximum=1), "hue_bins": Range(minimum=1), "batch_size": Range(minimum=1),
+              "epochs": Range(minimum=1), "alpha": Range(minimum=0),
+              "validation_fraction": Range(minimum=0, exclusive_maximum=1)}
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         # the config gives lists; tuples keep the frozen parameters hashable
         for key in ("positive_prompts", "negative_prompts"):
             object.__setattr__(self, key, tuple(getattr(self, key)))
@@ -81,8 +85,6 @@ class ClassifierParams(FromConfig):
             raise ValueError(f"classifier.labels must be one of {LABEL_SOURCES}, got {self.labels!r}")
         if self.features not in FEATURE_SETS:
             raise ValueError(f"classifier.features must be one of {FEATURE_SETS}, got {self.features!r}")
-        if not 0.5 <= self.confidence <= 1:
-            raise ValueError(f"classifier.confidence must be in [0.5, 1], got {self.confidence}")
 
     def needs_clip(self, zero_shot: bool) -> bool:
         """Whether CLIP must be loaded: for its features, or for zero-shot pseudo-labels when ``zero_shot``."""

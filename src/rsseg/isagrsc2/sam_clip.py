@@ -14,7 +14,7 @@ import torch
 from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .segment_features import Clip, SegmentModels, paint_segment_values, patch_features
 from .segmented_patches import SegmentedPatch
 
@@ -32,6 +32,8 @@ class SamClipParams(FromConfig):
     batch_size: int = 32
 
     section = "sam_clip"
+    bounds = {"n_clusters": Range(minimum=1, maximum=IGNORE_LABEL - 1), "n_init": Range(minimum=1),
+              "batch_size": Range(minimum=1)}
 
 
 def cluster_segments(embeddings: np.ndarray, k: int, seed: int, n_init: int = SamClipParams.n_init) -> np.ndarray:

@@ -22,7 +22,7 @@ from skimage.color import rgb2gray
 from skimage.feature import canny
 from skimage.morphology import disk
 
-from ..params import FromConfig
+from ..params import FromConfig, Range
 
 if TYPE_CHECKING:  # make_sam_generator imports torch and segment_anything only when called
     import torch
@@ -64,13 +64,14 @@ class SamParams(FromConfig):
     crop_n_layers: int = 0
 
     section = "sam"
-
-    def __post_init__(self) -> None:
-        if self.max_rounds < 1 or self.refine_colour_bins < 1:
-            raise ValueError("max_rounds and refine_colour_bins must be at least 1")
-        for name in ("stop_unsegmented_fraction", "min_inside_fraction", "dedup_iou", "refine_min_area_fraction"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+    bounds = {"max_rounds": Range(minimum=1), "dilation_px": Range(minimum=0), "min_leftover_px": Range(minimum=0),
+              "min_mask_px": Range(minimum=0), "refine_edge_density": Range(minimum=0),
+              "refine_colour_entropy": Range(minimum=0), "refine_colour_bins": Range(minimum=1, maximum=256),
+              "points_per_side": Range(minimum=1), "points_per_batch": Range(minimum=1),
+              "crop_n_layers": Range(minimum=0),
+              **{fraction: Range(minimum=0, maximum=1)
+                 for fraction in ("stop_unsegmented_fraction", "min_inside_fraction", "dedup_iou",
+                                  "refine_min_area_fraction", "pred_iou_thresh", "stability_score_thresh")}}
 
     def generator_kwargs(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in SAM_GENERATOR_KEYS}

@@ -22,7 +22,7 @@ from ..data.raster import block_layout, read_scene
 from ..data.spectra import percentile_stretch
 from ..errors import InputError
 from ..files import StrPath, atomic_directory, atomic_path
-from ..params import FromConfig
+from ..params import FromConfig, Range
 
 if TYPE_CHECKING:
     from spandrel import ImageModelDescriptor
@@ -42,6 +42,7 @@ class UpscaleParams(FromConfig):
     half: bool = False
 
     section = "upscale"
+    bounds = {"tile": Range(minimum=8), "overlap": Range(minimum=0)}
 
 
 def _as_unit_float(image: ArrayLike) -> np.ndarray:

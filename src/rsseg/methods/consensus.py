@@ -37,7 +37,7 @@ from .. import IGNORE_LABEL
 from ..data.tiling import tile_windows, window_shape
 from ..errors import UnreadableError
 from ..files import StrPath, atomic_path
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .compute import ComputeSetting
 from .fcn import FCNParams, compute_record, compute_setting, softmax_rows, train_fcn
 from .superpixel_features import (
@@ -79,18 +79,10 @@ class ConsensusParams(FromConfig):
     kmeans_init: int = 4
 
     section = "superpixel_fcn_consensus"
-
-    def __post_init__(self) -> None:
-        for name in ("runs", "steps", "downsample", "kmeans_init"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.window < WINDOW_OVERLAP:
-            raise ValueError(f"window must be at least {WINDOW_OVERLAP} px, got {self.window}")
-        if self.clusters is not None and not 2 <= self.clusters < IGNORE_LABEL:
-            raise ValueError(f"clusters must be in 2..{IGNORE_LABEL - 1} or null, got {self.clusters}")
-        for name in ("spectral_weight", "context_weight"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+    bounds = {"runs": Range(minimum=1), "steps": Range(minimum=1), "downsample": Range(minimum=1),
+              "window": Range(minimum=WINDOW_OVERLAP), "clusters": Range(minimum=2, maximum=IGNORE_LABEL - 1),
+              "spectral_weight": Range(minimum=0), "context_weight": Range(minimum=0),
+              "kmeans_init": Range(minimum=1)}
 
 
 def run_seed(seed: int, run: int) -> int:

@@ -23,7 +23,7 @@ from .. import IGNORE_LABEL
 from ..compute_rule import AUTO
 from ..data.spectra import standardise
 from ..data.tiling import tile_windows, window_shape, window_starts
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .compute import (
     CHOICES,
     LAYOUTS,
@@ -64,14 +64,13 @@ class FCNParams(FromConfig):
     layout: str = AUTO
 
     section = "superpixel_fcn"
+    # labels are uint8 with IGNORE_LABEL reserved
+    bounds = {"n_classes": Range(minimum=2, maximum=IGNORE_LABEL - 1), "width": Range(minimum=1),
+              "window": Range(minimum=8), "stride": Range(minimum=1), "epochs": Range(minimum=1),
+              "lr": Range(exclusive_minimum=0), "batch_size": Range(minimum=1), "min_region": Range(minimum=0)}
 
     def __post_init__(self) -> None:
-        if not 2 <= self.n_classes < IGNORE_LABEL:
-            raise ValueError(f"n_classes must be in 2..{IGNORE_LABEL - 1} (labels are uint8 with "
-                             f"{IGNORE_LABEL} reserved), got {self.n_classes}")
-        for name in ("width", "window", "stride", "epochs", "batch_size"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        super().__post_init__()
         if self.precision not in (*PRECISIONS, *CHOICES):
             raise ValueError(f"precision must be one of {', '.join((*PRECISIONS, *CHOICES))}, got {self.precision!r}")
         if self.layout not in (*LAYOUTS, *CHOICES):

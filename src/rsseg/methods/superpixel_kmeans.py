@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import IGNORE_LABEL
-from ..params import FromConfig
+from ..params import FromConfig, Range
 from .superpixel_features import (
     cluster_superpixels,
     neighbour_means,
@@ -34,14 +34,8 @@ class SuperpixelKMeansParams(FromConfig):
     n_init: int = 4
 
     section = "superpixel_kmeans"
-
-    def __post_init__(self) -> None:
-        if not 2 <= self.clusters < IGNORE_LABEL:
-            raise ValueError(f"clusters must be in 2..{IGNORE_LABEL - 1}, got {self.clusters}")
-        if self.context_weight < 0:
-            raise ValueError(f"context_weight must not be negative, got {self.context_weight}")
-        if self.n_init < 1:
-            raise ValueError(f"n_init must be at least 1, got {self.n_init}")
+    bounds = {"clusters": Range(minimum=2, maximum=IGNORE_LABEL - 1), "context_weight": Range(minimum=0),
+              "n_init": Range(minimum=1)}
 
 
 def superpixel_kmeans_segment(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray,

@@ -10,7 +10,7 @@ import numpy as np
 from skimage.segmentation import felzenszwalb
 
 from ..data.spectra import percentile_stretch
-from ..params import FromConfig
+from ..params import FromConfig, Range
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class SuperpixelParams(FromConfig):
     tile_size: int | None = 512
 
     section = "superpixels"
+    bounds = {"scale": Range(exclusive_minimum=0), "sigma": Range(minimum=0), "min_size": Range(minimum=1),
+              "tile_size": Range(minimum=64)}
 
 
 def segment_tile(tile: np.ndarray, scale: float, sigma: float, min_size: int) -> np.ndarray:

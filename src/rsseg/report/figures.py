@@ -36,7 +36,7 @@ from ..data.labels import majority_classes
 from ..data.raster import open_raster, valid_mask
 from ..data.spectra import percentile_stretch
 from ..files import StrPath, atomic_path
-from ..params import FromConfig
+from ..params import FromConfig, Range
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,7 @@ class ReportParams(FromConfig):
     max_size: int = 1000
 
     section = "report"
+    bounds = {"max_size": Range(minimum=64)}
 
 UNMATCHED_COLOUR = (0.74, 0.74, 0.74)
 """Segments that overlap no labelled pixel."""
