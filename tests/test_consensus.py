@@ -17,6 +17,7 @@ from rsseg.methods.consensus import (
     run_probabilities,
     run_seed,
     run_settings,
+    run_steps,
 )
 from rsseg.methods.fcn import FCNParams
 from rsseg.methods.superpixel_features import (
@@ -69,12 +70,29 @@ def test_features_give_every_run_the_same_weight_and_the_context_its_weight():
     runs = [np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[0.25, 0.75], [0.25, 0.75]])]
     spectra = np.array([[0.0], [2.0]])
     adjacency = superpixel_adjacency(np.array([[0, 1]], dtype=np.int32), 2)
-    params = ConsensusParams(spectral_weight=0.5, context_weight=2.0)
+    params = ConsensusParams(spectral_weight=0.5, context_weight=2.0, context_hops=1)
     features = consensus_features(runs, spectra, adjacency, params)
     own = np.array([[1, 0, 0.5, np.sqrt(0.75), -1], [0, 1, 0.5, np.sqrt(0.75), 1]]) / np.array(
         [np.sqrt(2)] * 4 + [2.0])
     assert np.allclose(features, np.concatenate([own, 2.0 * own[::-1]], axis=1))
     assert np.allclose(np.linalg.norm(features[:, :4], axis=1), 1.0)  # the runs together: unit norm
+
+
+def test_the_neighbourhood_rings_are_means_of_means():
+    # a chain of three superpixels 0 - 1 - 2, one run, no spectrum
+    runs = [np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])]
+    adjacency = superpixel_adjacency(np.array([[0, 1, 2]], dtype=np.int32), 3)
+    features = consensus_features(runs, np.zeros((3, 1)), adjacency, ConsensusParams(context_weight=0.5))
+    own = np.sqrt(runs[0])
+    first = np.array([own[1], (own[0] + own[2]) / 2, own[1]])
+    second = np.array([first[1], (first[0] + first[2]) / 2, first[1]])
+    assert np.allclose(features, np.concatenate([own, 0.5 * first, 0.5 * second], axis=1))
+
+
+@pytest.mark.parametrize(("windows", "steps"), [(4, 32), (16, 32), (36, 72), (256, 512)])
+def test_a_run_takes_epochs_over_its_windows_but_at_least_min_steps(windows, steps):
+    assert run_steps(ConsensusParams(epochs=2, min_steps=32), windows) == steps
+    assert run_steps(ConsensusParams(epochs=2, min_steps=32), windows, batch_size=2) == max(32, windows)
 
 
 def test_run_seeds_of_different_seeds_never_overlap_and_do_not_depend_on_the_number_of_runs():
@@ -86,7 +104,7 @@ def test_run_seeds_of_different_seeds_never_overlap_and_do_not_depend_on_the_num
         run_seed(-1, 0)
 
 
-@pytest.mark.parametrize("kwargs", [{"runs": 0}, {"steps": 0}, {"downsample": 0}, {"window": 4}, {"clusters": 1},
+@pytest.mark.parametrize("kwargs", [{"runs": 0}, {"min_steps": 0}, {"downsample": 0}, {"window": 4}, {"clusters": 1},
                                     {"context_weight": -1.0}])
 def test_invalid_consensus_parameters_are_rejected(kwargs):
     with pytest.raises(ValueError):
@@ -107,7 +125,7 @@ def tiny_scene():
 def segment_tiny(seed, **overrides):
     image, valid, superpixels, classes = tiny_scene()
     fcn = TINY_FCN
-    params = ConsensusParams(**{"runs": 3, "steps": 6, "downsample": 2, "window": 24, **overrides})
+    params = ConsensusParams(**{"runs": 3, "epochs": 1, "min_steps": 6, "downsample": 2, "window": 24, **overrides})
     labels, info = consensus_segment_scene(image.astype(np.float32), valid, superpixels, fcn, params,
                                            device="cpu", seed=seed)
     return labels, info, valid, superpixels, classes
@@ -119,8 +137,9 @@ def test_consensus_on_a_tiny_scene_is_deterministic_per_seed_and_labels_whole_su
     again, _, _, _, _ = segment_tiny(seed=1)
     assert np.array_equal(labels, again)
     assert info["run_seeds"] == [1, 4, 8] and len(info["run_losses"]) == 3
-    # 6 steps on the 2x2 windows of the 36x40 grid: one pass over the 4, then 2 more
-    assert info["grid_windows"] == 4 and all(len(losses) == 2 for losses in info["run_losses"])
+    # at least 6 steps on the 2x2 windows of the 36x40 grid: one pass over the 4, then 2 more
+    assert info["grid_windows"] == 4 and info["run_steps"] == 6
+    assert all(len(losses) == 2 for losses in info["run_losses"])
     assert info["threads"] == 1 and info["n_clusters"] == TINY_FCN.n_classes
     assert (labels[~valid] == IGNORE_LABEL).all() and (labels[valid] < info["n_clusters"]).all()
     for segment in np.unique(superpixels[valid]):
@@ -139,11 +158,11 @@ def test_the_first_runs_of_a_longer_consensus_give_the_shorter_consensus():
     torch.set_num_threads(1)
     two_runs, _, _, _, _ = segment_tiny(seed=2, runs=2)
     image, valid, superpixels, _ = tiny_scene()
-    params = ConsensusParams(runs=3, steps=6, downsample=2, window=24)
+    params = ConsensusParams(runs=3, epochs=1, min_steps=6, downsample=2, window=24)
     scene = superpixel_scene(image.astype(np.float32), valid, superpixels)
     grid = run_grid(scene, params.downsample)
     run_params, setting, _ = run_settings(TINY_FCN, params, grid, torch.device("cpu"))
-    runs = [run_probabilities(scene, grid, run_params, steps=params.steps, device=torch.device("cpu"),
+    runs = [run_probabilities(scene, grid, run_params, steps=params.min_steps, device=torch.device("cpu"),
                               seed=run_seed(2, run), setting=setting)[0] for run in range(3)]
     labels, clustering = cluster_runs(scene, runs[:2], params, seed=2)
     assert np.array_equal(labels, two_runs) and len(clustering["run_classes"]) == 2

@@ -16,7 +16,7 @@ from .urls import is_remote, source_filename
 BAND_SETTINGS = {"superpixel_bands": ("superpixels", "bands"), "upscale_bands": ("upscale", "bands"),
                  "composite_bands": ("report", "composite")}
 """Settings that name bands: the dataset key that overrides each, and the global setting it overrides."""
-CONSENSUS_RUN_SETTINGS = ("runs", "steps", "downsample", "window")
+CONSENSUS_RUN_SETTINGS = ("runs", "epochs", "min_steps", "downsample", "window")
 """The settings of superpixel_fcn_consensus that change its runs; the others change only how they are clustered,
 so the workflow trains once and clusters as often as those change (rsseg.methods.consensus)."""
 TRUE_COLOUR = ["red", "green", "blue"]

@@ -1,18 +1,19 @@
 """Consensus of short superpixel-FCN runs: this study's method, steadier and cheaper than one published run.
 
 The published FCN (:mod:`rsseg.methods.fcn`) ends wherever its seed leads it. This method trains ``runs``
-networks of the published architecture, vote and optimiser from different seeds, each for a fixed number of
-``steps`` on random windows of the scene averaged over ``downsample`` x ``downsample`` pixels (a window of
-``window`` px there covers ``downsample * window`` px of the scene), so that a run costs the same on a small
-scene as on a large one and a small scene is not under-trained. Each trained run predicts that coarser grid
-once, and its class probabilities are averaged over the superpixels of the full-resolution scene. The
-superpixels are then clustered on what all runs say about them:
+networks of the published architecture, vote and optimiser from different seeds on the scene averaged over
+``downsample`` x ``downsample`` pixels, where a window of ``window`` px covers ``downsample * window`` px of
+the scene: each run takes ``epochs`` passes over that grid's windows, but at least ``min_steps`` steps, so
+that a small scene, of a few windows, is not under-trained (:func:`run_steps`). Each trained run predicts the
+coarse grid once, and its class probabilities are averaged over the superpixels of the full-resolution scene.
+The superpixels are then clustered on what all runs say about them:
 
 - each run's probabilities, square-rooted so that the Euclidean distance between two superpixels is the
   Hellinger distance of their distributions, and scaled so that every run weighs the same;
-- the superpixel's mean standardised spectrum, weighted by ``spectral_weight``;
+- the superpixel's mean standardised spectrum, weighted by ``spectral_weight`` (0: the runs alone);
 - the mean of the two above over the superpixel's neighbours (weighted by the length of the shared
-  boundary), weighted by ``context_weight``: land-cover classes are larger than superpixels.
+  boundary), and over their neighbours in turn, up to ``context_hops`` steps away, each weighted by
+  ``context_weight``: land-cover classes are larger than superpixels.
 
 K-means (weighted by superpixel size, so it serves pixels as AMI counts them) gives ``clusters`` classes,
 by default the FCN's ``n_classes``, the most a run can give. Training the runs (:func:`train_runs`, which only
@@ -34,12 +35,12 @@ import torch.nn.functional as F
 from scipy import sparse
 
 from .. import IGNORE_LABEL
-from ..data.tiling import tile_windows, window_shape
+from ..data.tiling import window_shape
 from ..errors import UnreadableError
 from ..files import StrPath, atomic_path
 from ..params import FromConfig, Range
 from .compute import ComputeSetting
-from .fcn import FCNParams, compute_record, compute_setting, softmax_rows, train_fcn
+from .fcn import FCNParams, compute_record, compute_setting, softmax_rows, train_fcn, training_windows
 from .superpixel_features import (
     SuperpixelScene,
     cluster_superpixels,
@@ -62,27 +63,30 @@ class ConsensusParams(FromConfig):
     """How many short runs, how long each and on what grid, and how their superpixel features are weighted and
     clustered.
 
-    ``steps``: training steps of each run, a random window each (of ``superpixel_fcn.batch_size`` windows);
     ``downsample``: the runs train and predict on the scene averaged over ``downsample`` x ``downsample`` px;
-    ``window``: side in px of their windows on that grid; ``clusters``: the number of classes of the result
-    (``None``: the FCN's ``n_classes``). The network and optimiser settings are the published FCN's
+    ``window``: side in px of their windows on that grid; ``epochs`` and ``min_steps``: each run's training
+    (:func:`run_steps`); ``clusters``: the number of classes of the result (``None``: the FCN's
+    ``n_classes``); ``spectral_weight``, ``context_weight`` and ``context_hops``: the clustering's features
+    (:func:`consensus_features`). The network and optimiser settings are the published FCN's
     (:class:`FCNParams`).
     """
 
-    runs: int = 4
-    steps: int = 64
+    runs: int = 3
+    epochs: int = 2
+    min_steps: int = 32
     downsample: int = 2
     window: int = 256
     clusters: int | None = None
-    spectral_weight: float = 0.25
+    spectral_weight: float = 0.0
     context_weight: float = 1.5
+    context_hops: int = 2
     kmeans_init: int = 4
 
     section = "superpixel_fcn_consensus"
-    bounds = {"runs": Range(minimum=1), "steps": Range(minimum=1), "downsample": Range(minimum=1),
-              "window": Range(minimum=WINDOW_OVERLAP), "clusters": Range(minimum=2, maximum=IGNORE_LABEL - 1),
-              "spectral_weight": Range(minimum=0), "context_weight": Range(minimum=0),
-              "kmeans_init": Range(minimum=1)}
+    bounds = {"runs": Range(minimum=1), "epochs": Range(minimum=1), "min_steps": Range(minimum=1),
+              "downsample": Range(minimum=1), "window": Range(minimum=WINDOW_OVERLAP),
+              "clusters": Range(minimum=2, maximum=IGNORE_LABEL - 1), "spectral_weight": Range(minimum=0),
+              "context_weight": Range(minimum=0), "context_hops": Range(minimum=0), "kmeans_init": Range(minimum=1)}
 
 
 def run_seed(seed: int, run: int) -> int:
@@ -152,13 +156,18 @@ class ProbabilitySums:
 def consensus_features(run_probabilities: Sequence[np.ndarray], spectra: np.ndarray, adjacency: sparse.csr_array,
                        params: ConsensusParams) -> np.ndarray:
     """The superpixels' feature rows: the runs' square-rooted probabilities (each run's block of unit norm
-    over ``sqrt(runs)``, so all runs together have unit norm), the standardised mean spectrum and the
-    neighbours' mean of both."""
+    over ``sqrt(runs)``, so all runs together have unit norm), the standardised mean spectrum where
+    ``spectral_weight`` is above 0, and the neighbours' mean of both, of that mean in turn, and so on
+    ``context_hops`` times, each weighted by ``context_weight``."""
     runs = len(run_probabilities)
     own = [np.sqrt(probabilities) / np.sqrt(runs) for probabilities in run_probabilities]
-    own.append(params.spectral_weight * unit_columns(spectra))
+    if params.spectral_weight:
+        own.append(params.spectral_weight * unit_columns(spectra))
     features = np.concatenate(own, axis=1)
-    return np.concatenate([features, params.context_weight * neighbour_means(features, adjacency)], axis=1)
+    rings = [features]
+    for _ in range(params.context_hops):
+        rings.append(neighbour_means(rings[-1], adjacency))
+    return np.concatenate([features, *(params.context_weight * ring for ring in rings[1:])], axis=1)
 
 
 def run_settings(fcn: FCNParams, params: ConsensusParams, grid: RunGrid, device: torch.device
@@ -171,6 +180,13 @@ def run_settings(fcn: FCNParams, params: ConsensusParams, grid: RunGrid, device:
     setting, choice = compute_setting(run_params, bands=grid.image.shape[0], device=device,
                                       window=window_shape(height, width, params.window))
     return run_params, setting, choice
+
+
+def run_steps(params: ConsensusParams, windows: int, batch_size: int = 1) -> int:
+    """The training steps of each run on a grid of ``windows`` windows: ``params.epochs`` passes over them, but at
+    least ``params.min_steps``: a small scene's few windows are seen more often, so that its runs learn as much as
+    a large scene's."""
+    return max(params.min_steps, -(-params.epochs * windows // batch_size))
 
 
 def run_probabilities(scene: SuperpixelScene, grid: RunGrid, run_params: FCNParams, *, steps: int,
@@ -196,14 +212,14 @@ def train_runs(scene: SuperpixelScene, fcn: FCNParams, params: ConsensusParams, 
     run_params, setting, choice = run_settings(fcn, params, grid, device)
     chosen = time.perf_counter()
     seeds = [run_seed(seed, run) for run in range(params.runs)]
-    runs = [run_probabilities(scene, grid, run_params, steps=params.steps, device=device, seed=each, setting=setting)
+    windows = len(training_windows(grid.valid, run_params))
+    steps = run_steps(params, windows, run_params.batch_size)
+    log.info("%d runs of %d steps on %d windows of %d px of the scene averaged over %dx%d px", params.runs, steps,
+             windows, params.window, params.downsample, params.downsample)
+    runs = [run_probabilities(scene, grid, run_params, steps=steps, device=device, seed=each, setting=setting)
             for each in seeds]
-    height, width = grid.valid.shape
-    windows = len(tile_windows(height, width, run_params.window, run_params.stride))
-    log.info("%d runs of %d steps on %d windows of %d px of the scene averaged over %dx%d px", params.runs,
-             params.steps, windows, params.window, params.downsample, params.downsample)
     info = {"choose_seconds": chosen - start, "train_seconds": time.perf_counter() - chosen, "run_seeds": seeds,
-            "run_losses": [losses for _, losses in runs], "grid_windows": windows,
+            "run_losses": [losses for _, losses in runs], "grid_windows": windows, "run_steps": steps,
             **compute_record(device, setting, choice)}
     return [probabilities for probabilities, _ in runs], info
 

@@ -263,6 +263,13 @@ def compute_record(device: torch.device, setting: ComputeSetting, choice: dict[s
             "layout": setting.layout, "compute_setting": choice}
 
 
+def training_windows(valid: np.ndarray, params: FCNParams) -> list[tuple[int, int, int, int]]:
+    """The windows ``(row, col, h, w)`` a network trains on: those of the scene's tiling with a valid pixel."""
+    height, width = valid.shape
+    return [w for w in tile_windows(height, width, params.window, params.stride)
+            if valid[w[0]:w[0] + w[2], w[1]:w[1] + w[3]].any()]
+
+
 def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, params: FCNParams, *,
               device: torch.device | str, seed: int, setting: ComputeSetting,
               steps: int | None = None) -> tuple[SuperpixelFCN, list[float]]:
@@ -281,8 +288,7 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
     if superpixels.shape != (height, width) or valid.shape != (height, width):
         raise ValueError(f"image is {height}x{width} px but valid is {valid.shape} and superpixels "
                          f"{superpixels.shape}")
-    windows = [w for w in tile_windows(height, width, params.window, params.stride)
-               if valid[w[0]:w[0] + w[2], w[1]:w[1] + w[3]].any()]
+    windows = training_windows(valid, params)
     if not windows:
         raise ValueError("the image has no valid pixel to train on")
     seed_everything(seed)

@@ -354,7 +354,7 @@ def clusters_chart(path: StrPath, table: pd.DataFrame, title: str = "AMI at matc
         ax.errorbar(rows["n_segments"], rows["ami_mean"], yerr=rows["ami_sd_seeds"].fillna(0), capsize=3,
                     linestyle="none", marker=marker, markersize=size, markerfacecolor=face, color="k", label=label)
     ax.set_xscale("log", base=2)
-    counts = sorted(set(matched["n_segments"].round().astype(int)))
+    counts = sorted(set(table["n_segments"].round().astype(int)))
     ax.set_xticks(counts, [str(count) for count in counts])
     ax.set_xlabel("segments in the map (mean over scenes and seeds)")
     ax.set_ylabel("adjusted mutual information")
