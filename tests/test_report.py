@@ -186,7 +186,7 @@ def test_ami_chart_and_farmland_chart_are_written(tmp_path):
         farmland_chart(tmp_path / "bad.png", pd.DataFrame({"iou": [0.5]}))
 
 
-FIGURES = ["charts/ami.png", "figures/scene_a.png", "figures/scene_b.png",
+FIGURES = ["charts/ami.png", "charts/clusters.png", "figures/scene_a.png", "figures/scene_b.png",
            *[f"figures/{method}/{scene}.png" for scene in ("scene_a", "scene_b")
              for method in ("superpixel_fcn", "kmeans", "isodata")]]
 """The report's figures of the tiny run, under results/tiny/."""
@@ -198,7 +198,8 @@ def test_report_of_the_tiny_run_holds_tables_figures_and_captions(tiny_default_r
     for name in FIGURES:
         assert read_png(work / "results/tiny" / name)[1][1] > 300, name
     stored, html = tiny_default_run.report()
-    assert stored == sorted([*(name.rsplit("/", 1)[-1] for name in FIGURES), "tiny_ami.csv", "tiny_summary.csv"])
+    assert stored == sorted([*(name.rsplit("/", 1)[-1] for name in FIGURES), "tiny_ami.csv", "tiny_summary.csv",
+                             "tiny_clusters.csv"])
     # captions rendered with the job's wildcards and config, and the workflow description
     assert "Scene scene_b of dataset tiny" in html and "bands nir, red, green" in html
     assert "Quick-look of method isodata on scene scene_a" in html

@@ -7,6 +7,8 @@ import pandas as pd
 import pytest
 import rasterio
 
+from rsseg.compute_rule import auto_setting, cpu_capabilities
+
 pytestmark = pytest.mark.e2e
 
 
@@ -14,11 +16,16 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     work = tiny_default_run.workdir
 
     table = pd.read_csv(work / "results" / "tiny_ami.csv")
-    assert list(table.columns) == ["scene", "method", "seed", "ami", "fmi", "ari", "n_segments", "seconds",
-                                   "seconds_per_megapixel", "n_pixels", "threads"]
+    assert list(table.columns) == ["scene", "method", "seed", "ami", "fmi", "ari", "matched_accuracy", "matched_miou",
+                                   "many_to_one_accuracy", "n_segments", "seconds", "cpu_seconds",
+                                   "seconds_per_megapixel", "n_pixels", "threads", "setting"]
     assert (table["seed"] == 0).all()
     # the threads each job ran with: the rule's, as .test/config sets them
     assert table.groupby("method")["threads"].max().to_dict() == {"isodata": 2, "kmeans": 2, "superpixel_fcn": 1}
+    # the network's setting, which the rule resolved before the jobs ran; none for the baselines
+    setting = "/".join(auto_setting(cpu_capabilities()))
+    assert (table.loc[table["method"] == "superpixel_fcn", "setting"] == setting).all()
+    assert table.loc[table["method"] != "superpixel_fcn", "setting"].isna().all() and (table["cpu_seconds"] > 0).all()
     assert sorted(table["scene"].unique()) == ["scene_a", "scene_b"]
     assert sorted(table["method"].unique()) == ["isodata", "kmeans", "superpixel_fcn"]
     assert table["ami"].between(-0.1, 1).all() and table["fmi"].between(0, 1).all()
@@ -86,8 +93,10 @@ def test_the_consensus_of_short_runs_is_a_row_of_the_tables(tiny_workflow):
     assert table["method"].tolist() == ["superpixel_fcn_consensus"] * 2 and (table["seed"] == 0).all()
     assert table["ami"].between(-0.1, 1).all() and (table["threads"] == 1).all()
     info = json.loads((work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.json").read_text())
-    # .test/config: 2 runs of 1 epoch, run seeds 0 and 2 (run_seed) for the study's seed 0
+    # .test/config: 2 runs of 1 pass over the 2x2 windows of the 48x48 grid (at least 4 steps), run seeds 0 and
+    # 2 (run_seed) for the study's seed 0
     assert info["run_seeds"] == [0, 2] and [len(losses) for losses in info["run_losses"]] == [1, 1]
+    assert (info["grid_windows"], info["run_steps"]) == (4, 4)
     assert info["params"]["runs"] == 2 and info["params"]["seed"] == 0 and info["threads"] == 1
     with rasterio.open(work / "results/tiny/segmentations/superpixel_fcn_consensus/seed0/scene_a.tif") as seg:
         labels = seg.read(1)

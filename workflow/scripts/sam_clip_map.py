@@ -1,6 +1,5 @@
 """SAM+CLIP semantic map of one scene: k-means of its patches' segment embeddings, on the scene grid."""
 
-import time
 from typing import Any
 
 from rsseg import IGNORE_LABEL
@@ -11,7 +10,7 @@ from rsseg.isagrsc2.sam_clip import SamClipParams, scene_semantic_map
 from rsseg.isagrsc2.segmented_patches import iter_scene_patches
 from rsseg.isagrsc2.weights import load_clip
 from rsseg.methods.device import job_device, seed_everything
-from rsseg.scripting import run_rule
+from rsseg.scripting import run_rule, stopwatch
 
 
 def main(snakemake: Any) -> None:
@@ -25,16 +24,16 @@ def main(snakemake: Any) -> None:
     manifest = read_manifest(inputs.manifest)
     placement = {str(patch_id): (int(row), int(col))
                  for patch_id, row, col in zip(manifest["patch_id"], manifest["row"], manifest["col"], strict=True)}
-    start = time.perf_counter()
-    patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
-    labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
-                                            params=sam_clip, seed=params.seed)
-    seconds = time.perf_counter() - start
+    with stopwatch() as times:
+        patches = iter_scene_patches([inputs.manifest], [inputs.upscaled], [inputs.sam_labels])
+        labels, n_segments = scene_semantic_map(patches, placement=placement, shape=shape, clip=clip, device=device,
+                                                params=sam_clip, seed=params.seed)
     write_labels(outputs.labels, labels, profile)
-    sam_seconds = read_json(inputs.sam_info)["seconds"]
+    sam = read_json(inputs.sam_info)
     # SAM's time is part of the method's; Real-ESRGAN's is not timed (a shared preprocessing step)
-    write_json(outputs.info, {"method": "sam_clip", "seconds": sam_seconds + seconds, "sam_seconds": sam_seconds,
-                              "clip_seconds": seconds, "device": str(device), "threads": snakemake.threads,
+    write_json(outputs.info, {"method": "sam_clip", **{name: sam[name] + times[name] for name in times},
+                              "sam_seconds": sam["seconds"], "clip_seconds": times["seconds"],
+                              "device": str(device), "threads": snakemake.threads,
                               "n_segments": n_segments, "n_clusters": sam_clip.n_clusters,
                               "labelled_fraction": float((labels != IGNORE_LABEL).mean()), "seed": params.seed})
 

@@ -1,6 +1,5 @@
 """Iterative SAM segmentation (ISAgrSC2) of every upscaled patch of one scene, timed."""
 
-import time
 from typing import Any
 
 from rsseg.data.patches import read_manifest
@@ -9,7 +8,7 @@ from rsseg.isagrsc2.sam_iterative import SamParams, make_sam_generator
 from rsseg.isagrsc2.sam_patches import segment_patches
 from rsseg.isagrsc2.weights import load_sam
 from rsseg.methods.device import job_device, seed_everything
-from rsseg.scripting import run_rule
+from rsseg.scripting import run_rule, stopwatch
 
 
 def main(snakemake: Any) -> None:
@@ -19,12 +18,11 @@ def main(snakemake: Any) -> None:
     device = job_device(params.device, snakemake.threads)
     sam = load_sam(snakemake.input.checkpoint, params.model_type, device)
     manifest = read_manifest(snakemake.input.manifest)
-    start = time.perf_counter()
-    table = segment_patches(manifest, snakemake.input.upscaled, snakemake.output.labels,
-                            generate=make_sam_generator(sam, sam_params), params=sam_params)
-    seconds = time.perf_counter() - start
+    with stopwatch() as times:
+        table = segment_patches(manifest, snakemake.input.upscaled, snakemake.output.labels,
+                                generate=make_sam_generator(sam, sam_params), params=sam_params)
     write_csv(snakemake.output.segments, table)
-    write_json(snakemake.output.info, {"seconds": seconds, "device": str(device), "model_type": params.model_type,
+    write_json(snakemake.output.info, {**times, "device": str(device), "model_type": params.model_type,
                                        "n_patches": len(manifest), "n_segments": len(table), "params": params.sam})
 
 

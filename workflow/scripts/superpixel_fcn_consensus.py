@@ -26,7 +26,8 @@ def main(snakemake: Any) -> None:
     write_json(snakemake.output.info, {
         "method": "superpixel_fcn_consensus", **seconds, "cluster_seconds": times["seconds"],
         "n_segments": count_segments(labels, valid), **clustering,
-        **{key: training[key] for key in ("threads", "dtype", "layout", "device", "run_seeds", "train_seconds")},
+        **{key: training[key] for key in ("threads", "dtype", "layout", "device", "run_seeds", "run_steps",
+                                          "grid_windows", "run_losses", "train_seconds")},
         "params": {**training["params"], **snakemake.params.consensus, "seed": seed}})
 
 

@@ -318,8 +318,8 @@ def train_fcn(image: np.ndarray, valid: np.ndarray, superpixels: np.ndarray, par
                 total += training_step(model, optimiser, *batch(order[first:first + params.batch_size]),
                                        n_classes=params.n_classes, dtype=setting.dtype)
             losses.append(total.item() / -(-len(order) // params.batch_size))
-            log.info("pass %d/%d: mean loss %.4f, %.1f s elapsed", number, len(passes), losses[-1],
-                     time.perf_counter() - start)
+            log.info("%s %d/%d: mean loss %.4f, %.1f s elapsed", "epoch" if steps is None else "pass", number,
+                     len(passes), losses[-1], time.perf_counter() - start)
     return model, losses
 
 
