@@ -125,8 +125,9 @@ def test_sam_chain_writes_farmland_iou_and_sam_clip_rows_then_rejects_a_wrong_sa
 
     # the report holds the farmland table and chart beside the AMI ones
     stored, html = tiny_workflow.report()
+    # scene_a.png twice: the scene's figure and its quick-look
     assert stored == sorted(["tiny_ami.csv", "tiny_summary.csv", "tiny_clusters.csv", "tiny_farmland_iou.csv",
-                             "ami.png", "clusters.png", "farmland_iou.png", "scene_a.png", "scene_a.png"])  # the scene's figure and quick-look
+                             "ami.png", "clusters.png", "farmland_iou.png", "scene_a.png", "scene_a.png"])
     assert "Reference farmland classes: farmland." in html
 
     targets = ("results/tiny_farmland_iou.csv", "results/tiny_ami.csv")
