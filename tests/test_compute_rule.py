@@ -35,8 +35,8 @@ def test_kernels_held_below_avx512_take_the_avx2_setting(variable):
     assert auto_setting(capabilities) == ("float32", "contiguous")
 
 
-def test_a_gpu_runs_channels_last_and_bfloat16_from_ampere_on():
-    assert auto_setting(Capabilities("cuda", False, True, "NVIDIA H100")) == ("bfloat16", "channels_last")
+def test_a_gpu_runs_float32_and_channels_last_even_where_it_computes_bfloat16():
+    assert auto_setting(Capabilities("cuda", False, True, "NVIDIA H200")) == ("float32", "channels_last")
     assert auto_setting(Capabilities("cuda", False, False, "Tesla V100")) == ("float32", "channels_last")
 
 

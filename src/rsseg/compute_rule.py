@@ -6,9 +6,10 @@ setting reruns them.
 The rule follows what was measured (docs/benchmarks.md, "A training step, by precision and layout"): a
 training step of the superpixel FCN is fastest in bfloat16 and channels_last where the CPU has AVX-512 and
 computes bfloat16 in hardware (AVX512-BF16 or AMX), in float32 and channels_last on other AVX-512 CPUs, and
-in float32 and the contiguous layout on AVX2 CPUs. On a CUDA GPU it is channels_last, in bfloat16 from
-compute capability 8.0 (Ampere) on (not measured: no GPU was at hand). config/README.md gives the rule as a
-table.
+in float32 and the contiguous layout on AVX2 CPUs. On a CUDA GPU it is float32 and channels_last: on an H200
+at the published batch of one window a step is bound by kernel launches, not arithmetic, and bfloat16 saved
+nothing (docs/benchmarks.md, "GPU"), so the paper's arithmetic costs nothing there. config/README.md gives the
+rule as a table.
 """
 
 import os
@@ -42,9 +43,10 @@ class Capabilities:
 
 def auto_setting(capabilities: Capabilities) -> tuple[str, str]:
     """``(precision, layout)`` of the rule for these capabilities."""
-    precision = "bfloat16" if capabilities.native_bfloat16 else "float32"
-    if capabilities.device == "cuda" or capabilities.avx512:
-        return precision, "channels_last"
+    if capabilities.device == "cuda":
+        return "float32", "channels_last"
+    if capabilities.avx512:
+        return ("bfloat16" if capabilities.native_bfloat16 else "float32"), "channels_last"
     return "float32", "contiguous"
 
 
@@ -86,8 +88,8 @@ def cuda_capabilities() -> Capabilities | None:
 
 
 UNSEEN_GPU = Capabilities("cuda", False, False, "a CUDA GPU nvidia-smi does not show here")
-"""A GPU the machine that runs Snakemake cannot see (a cluster's login node): the setting every GPU runs,
-float32 and channels_last, since only a visible GPU tells whether it computes bfloat16 natively."""
+"""A GPU the machine that runs Snakemake cannot see (a cluster's login node): it gets the GPUs' setting, not
+that machine's CPU's."""
 
 
 def machine_capabilities(device: str) -> Capabilities:
