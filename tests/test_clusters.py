@@ -84,6 +84,16 @@ def test_a_document_whose_table_differs_from_the_csvs_is_rewritten_or_reported(t
     assert results_tables.main(["--check"]) == 1
 
 
+def test_readme_and_study_agree_with_the_committed_csvs():
+    # every dataset's CSVs are committed and every table of README.md and docs/study.md is written from them
+    for dataset in results_tables.DATASETS:
+        for kind in results_tables.TABLE_FILES:
+            assert (results_tables.RESULTS / f"{dataset}_{kind}.csv").is_file()
+    assert results_tables.main(["--check"]) == 0
+    readme = (results_tables.REPO / "README.md").read_text()
+    assert "| gid-mtl15 (15, 5) |" in readme
+
+
 def test_an_unknown_table_name_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no table 'nonsense'"):
         results_tables.rewrite("<!-- table: nonsense -->\n<!-- /table -->\n", tmp_path)
