@@ -59,6 +59,19 @@ def test_ami_table_from_download_to_summary_and_cached_rerun(tiny_default_run):
     os.umask(umask)
     assert (work / "resources/datasets/tiny").stat().st_mode & 0o777 == 0o777 & ~umask
 
+    # the matched counts: .test/config's methods at the 5 classes and at 8, the FCN at its own count and the
+    # control at that count, scene by scene
+    clusters = pd.read_csv(work / "results" / "tiny_clusters.csv", dtype={"clusters": str})
+    rows = list(zip(clusters["method"], clusters["clusters"], strict=True))
+    assert rows == [("superpixel_fcn", "emergent"), ("superpixel_kmeans", "fcn")] + [
+        (method, count) for method in ("kmeans", "superpixel_fcn_consensus", "superpixel_kmeans") for count in "58"]
+    by_row = clusters.set_index(["method", "clusters"])
+    assert by_row.loc[("superpixel_kmeans", "fcn"), "n_segments"] == by_row.loc[("superpixel_fcn", "emergent"),
+                                                                                 "n_segments"]
+    assert (by_row.xs("5", level="clusters")["n_segments"] <= 5).all()
+    assert by_row.xs("5", level="clusters")["matched_accuracy"].between(0, 1).all()
+    assert (clusters["n_seeds"] == 1).all() and clusters["ami_mean"].between(-0.1, 1).all()
+
     again = tiny_default_run.run("results/tiny_ami.csv", "results/tiny_summary.csv")
     assert "Nothing to be done" in again.stdout + again.stderr
 
