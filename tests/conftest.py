@@ -85,6 +85,21 @@ def private_cache(tmp_path_factory):
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_slurm_controller(tmp_path_factory):
+    """An ``scontrol`` that fails at once first on PATH, for every workflow the tests start but test_slurm's.
+
+    Snakemake's SLURM plugin runs ``scontrol show config`` whenever snakemake starts; where SLURM is installed
+    but no controller runs (after test_slurm has installed and stopped one), that waits about 9 s each time.
+    test_slurm takes this folder off PATH while its own SLURM runs."""
+    folder = tmp_path_factory.mktemp("no-slurm-controller")
+    stub = folder / "scontrol"
+    stub.write_text("#!/bin/sh\necho 'scontrol: no SLURM controller in this test' >&2\nexit 1\n")
+    stub.chmod(0o755)
+    os.environ["PATH"] = f"{folder}{os.pathsep}{os.environ['PATH']}"
+    return folder
+
+
 @pytest.fixture(scope="session")
 def tiny_archive(tmp_path_factory):
     """A tar.gz of the tiny dataset of ``.test/data`` (two 96x96 GID-like scenes) and its sha256."""

@@ -29,6 +29,16 @@ def cluster_answers():
         ["sinfo", "--noheader"], capture_output=True, timeout=30).returncode == 0
 
 
+@pytest.fixture(scope="module", autouse=True)
+def real_scontrol(no_slurm_controller):
+    """The real ``scontrol`` for this module's jobs and checks (conftest's failing one off PATH)."""
+    path = os.environ["PATH"]
+    os.environ["PATH"] = os.pathsep.join(entry for entry in path.split(os.pathsep)
+                                         if entry != str(no_slurm_controller))
+    yield
+    os.environ["PATH"] = path
+
+
 @pytest.fixture(scope="module")
 def slurm_partition():
     """Start the local SLURM; yields its default partition. Stops it afterwards if it was not up before."""
