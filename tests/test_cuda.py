@@ -12,15 +12,15 @@ import torch
 from PIL import Image
 from sklearn.metrics import adjusted_mutual_info_score
 
-from checkpoint_fixtures import write_random_clip, write_random_realesrgan, write_random_sam
+from checkpoint_fixtures import write_random_clip, write_random_sam
 from rsseg import IGNORE_LABEL
 from rsseg.isagrsc2.classifier import zero_shot_scores
 from rsseg.isagrsc2.sam_iterative import SamParams, iterative_segment, make_sam_generator
 from rsseg.isagrsc2.segment_features import clip_embeddings
-from rsseg.isagrsc2.weights import load_clip, load_realesrgan, load_sam
+from rsseg.isagrsc2.weights import load_clip, load_sam
 from rsseg.methods.consensus import ConsensusParams, consensus_segment_scene
 from test_consensus import TINY_FCN, tiny_scene
-from test_upscale import upscale_image
+from test_upscale import display_range_model, upscale_image
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 CUDA = torch.device("cuda")
@@ -45,12 +45,7 @@ def test_consensus_on_cuda_labels_whole_superpixels_and_finds_the_classes(precis
 
 
 def test_realesrgan_on_cuda_matches_the_cpu_in_float32_and_half(tmp_path):
-    path = write_random_realesrgan(tmp_path / "x4.pth", seed=1, num_feat=16, num_block=1)
-    model = load_realesrgan(path, "cpu")
-    last = model.model.model[-1]
-    with torch.no_grad():  # spread the random model's output over the display range, as test_upscale does
-        last.weight *= 20
-        last.bias.fill_(0.5)
+    model = display_range_model(tmp_path)
     image = np.random.default_rng(0).integers(0, 256, size=(3, 40, 48), dtype=np.uint8)
     on_cpu = upscale_image(copy.deepcopy(model), image, tile=24, overlap=8).astype(int)
     on_cuda = upscale_image(copy.deepcopy(model), image, tile=24, overlap=8, device=CUDA).astype(int)

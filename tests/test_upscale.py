@@ -24,19 +24,24 @@ def upscale_image(model, image, **tiling):
     return out
 
 
-@pytest.fixture(scope="module")
-def model(tmp_path_factory):
-    """A small random x4 RRDBNet loaded through spandrel, its output spread over the display range.
+def display_range_model(folder):
+    """A small random x4 RRDBNet written to ``folder`` and loaded through spandrel on the CPU, its output spread
+    over the display range.
 
     Random weights alone give outputs near 0, which would hide seams after rounding to uint8.
     """
-    path = write_random_realesrgan(tmp_path_factory.mktemp("esrgan") / "x4.pth", seed=1, num_feat=16, num_block=1)
+    path = write_random_realesrgan(folder / "x4.pth", seed=1, num_feat=16, num_block=1)
     model = load_realesrgan(path, "cpu")
     last = model.model.model[-1]
     with torch.no_grad():
         last.weight *= 20
         last.bias.fill_(0.5)
     return model
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return display_range_model(tmp_path_factory.mktemp("esrgan"))
 
 
 @pytest.fixture(scope="module")
